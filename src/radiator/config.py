@@ -1,0 +1,157 @@
+"""Settings: one TOML file plus ``RADIATOR_*`` environment variables.
+
+Precedence, highest first: keyword arguments, environment, the TOML file, defaults.
+The TOML file is ``radiator.toml`` in the working directory, or the path in
+``RADIATOR_CONFIG``. Every field has a default and help text; ``docs/configuration.md``
+is generated from this class (``radiator config docs``) and a test keeps them in step.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from radiator.errors import ConfigError
+
+__all__ = ["Settings", "load_settings"]
+
+LogLevelName = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+TelemetryBackend = Literal["duckdb"]
+
+
+class Settings(BaseSettings):
+    """Everything Radiator can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RADIATOR_",
+        extra="forbid",
+        validate_default=True,
+        toml_file="radiator.toml",
+    )
+
+    data_dir: Path = Field(
+        Path("radiator-data"),
+        description="Directory for the embedded stores, the write-ahead log and archives.",
+    )
+    host: str = Field("127.0.0.1", description="Address the HTTP server binds to.")
+    port: int = Field(8080, ge=1, le=65535, description="TCP port of the HTTP API and UI.")
+    public_url: str = Field(
+        "",
+        description="URL people use to reach Radiator (for links in pages and notifications); "
+        "empty means http://HOST:PORT.",
+    )
+    state_dsn: str = Field(
+        "",
+        description="SQLAlchemy URL of the state database. Empty means SQLite at "
+        "DATA_DIR/state.db; use postgresql+psycopg://user@host/db for PostgreSQL.",
+    )
+    telemetry_backend: TelemetryBackend = Field(
+        "duckdb", description="Telemetry store implementation."
+    )
+    telemetry_path: str = Field(
+        "",
+        description="File of the DuckDB telemetry store. Empty means DATA_DIR/telemetry.duckdb; "
+        "':memory:' keeps it in memory (tests).",
+    )
+    log_level: LogLevelName = Field("INFO", description="Level of Radiator's own log output.")
+    max_body_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Largest request body accepted, in bytes."
+    )
+    session_ttl_hours: float = Field(
+        12.0, gt=0, description="How long a UI login session lasts without activity."
+    )
+    session_cookie_secure: bool = Field(
+        True,
+        description="Mark the session cookie Secure. Browsers still send it to http://localhost "
+        "and http://127.0.0.1; turn off only to serve plain HTTP on another host name.",
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed logins allowed per user and address within the window."
+    )
+    login_failure_window_seconds: int = Field(
+        300, ge=1, description="Window over which failed logins are counted and blocked."
+    )
+    self_telemetry: bool = Field(
+        True, description="Record Radiator's own request counts and latencies as metrics."
+    )
+    self_telemetry_flush_seconds: float = Field(
+        10.0, gt=0, description="How often Radiator's own metrics are written to the store."
+    )
+    demo_tick_seconds: float = Field(
+        5.0, gt=0, description="How often `radiator demo` feeds new live data."
+    )
+
+    @field_validator("state_dsn")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be empty, a sqlite:/// URL or a postgresql+psycopg:// URL")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        named = os.environ.get("RADIATOR_CONFIG", "")
+        # The default file is optional, but a file asked for by name must exist: a typo in
+        # the path would otherwise start Radiator on defaults without a word.
+        if named and not Path(named).is_file():
+            raise FileNotFoundError(f"RADIATOR_CONFIG names {named!r}, which is not a file")
+        toml_path = named or "radiator.toml"
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+    @property
+    def resolved_state_dsn(self) -> str:
+        return self.state_dsn or f"sqlite:///{self.data_dir / 'state.db'}"
+
+    @property
+    def resolved_telemetry_path(self) -> str:
+        return self.telemetry_path or str(self.data_dir / "telemetry.duckdb")
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+def _describe(error: dict[str, Any]) -> str:
+    name = ".".join(str(part) for part in error["loc"]) or "settings"
+    message = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        message = "is not a Radiator setting (see docs/configuration.md for the list)"
+    elif "input" in error and error["type"] != "missing":
+        message = f"{message} (got {error['input']!r})"
+    env_name = "RADIATOR_" + name.upper()
+    return f"setting '{name}' ({env_name}): {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings, turning validation failures into one ``ConfigError`` naming each setting.
+
+    Raises:
+        ConfigError: a setting has a value outside what it accepts, or the TOML file is invalid.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [_describe(dict(err)) for err in exc.errors()]
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from exc
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read configuration: {exc}") from exc

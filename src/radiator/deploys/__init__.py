@@ -1,0 +1,5 @@
+"""Deployment pipeline telemetry and DORA metrics (not built yet; see the open issues)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

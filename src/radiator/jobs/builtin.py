@@ -1,0 +1,51 @@
+"""The background jobs every ``radiator serve`` runs."""
+
+from __future__ import annotations
+
+from radiator.core.clock import system_clock
+from radiator.core.schema import points_batch
+from radiator.core.telemetry import Signal
+from radiator.core.types import MetricKind, Point
+from radiator.ingest import SelfMetrics
+from radiator.jobs.scheduler import Scheduler
+from radiator.runtime import Runtime
+
+__all__ = ["schedule_builtin_jobs"]
+
+
+def schedule_builtin_jobs(scheduler: Scheduler, runtime: Runtime, metrics: SelfMetrics) -> None:
+    """Register self-telemetry flushing and session clean-up on ``scheduler``."""
+    settings = runtime.settings
+
+    def flush_self_telemetry() -> None:
+        now = system_clock()
+        points = metrics.drain(now)
+        for job in scheduler.jobs:
+            tags = {"job": job.name}
+            points.append(Point("radiator.job.runs", job.stats.runs, now, tags, MetricKind.GAUGE))
+            points.append(
+                Point("radiator.job.failures", job.stats.failures, now, tags, MetricKind.GAUGE)
+            )
+            points.append(
+                Point(
+                    "radiator.job.duration_ms",
+                    job.stats.last_duration_s * 1000,
+                    now,
+                    tags,
+                    MetricKind.TIMER,
+                )
+            )
+        if points:
+            runtime.telemetry.append(Signal.POINTS, points_batch(points))
+
+    def purge_sessions() -> None:
+        runtime.identity.purge_expired_sessions()
+
+    if settings.self_telemetry:
+        scheduler.every(
+            settings.self_telemetry_flush_seconds,
+            "self-telemetry",
+            flush_self_telemetry,
+            run_on_stop=True,
+        )
+    scheduler.every(600, "session-purge", purge_sessions)

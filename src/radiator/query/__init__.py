@@ -1,0 +1,5 @@
+"""Metric, log, event and trace queries (not built yet; see the open issues)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,58 @@
+"""Assembles Radiator from Settings: stores, then the domain services on top of them.
+
+The edges (web app, CLI, jobs, demo) build one ``Runtime`` and pass it down; nothing is
+created at import time.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from radiator.audit import AuditLog
+from radiator.catalog import CatalogService
+from radiator.config import Settings
+from radiator.core.telemetry import TelemetryStore
+from radiator.identity import IdentityService, LoginLimiter
+from radiator.storage.state import (
+    Database,
+    SqlAuditStore,
+    SqlCatalogStore,
+    SqlSessionStore,
+    SqlTokenStore,
+    SqlUserStore,
+)
+from radiator.storage.telemetry import open_telemetry_store
+
+__all__ = ["Runtime"]
+
+
+class Runtime:
+    """The object graph of one Radiator process."""
+
+    def __init__(self, settings: Settings, *, migrate: bool = True) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(settings.resolved_state_dsn)
+        if migrate:
+            self.db.upgrade()
+        self.telemetry: TelemetryStore = open_telemetry_store(
+            settings.telemetry_backend, settings.resolved_telemetry_path
+        )
+        self.telemetry.create_schema()
+        self.audit = AuditLog(SqlAuditStore(self.db))
+        self.identity = IdentityService(
+            SqlUserStore(self.db),
+            SqlTokenStore(self.db),
+            SqlSessionStore(self.db),
+            self.audit,
+            LoginLimiter(
+                settings.login_max_failures,
+                timedelta(seconds=settings.login_failure_window_seconds),
+            ),
+            session_ttl=timedelta(hours=settings.session_ttl_hours),
+        )
+        self.catalog = CatalogService(SqlCatalogStore(self.db), self.audit)
+
+    def close(self) -> None:
+        self.telemetry.close()
+        self.db.close()

@@ -1,0 +1,1 @@
+"""Persistence: the state database and the telemetry store."""

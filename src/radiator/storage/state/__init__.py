@@ -1,0 +1,17 @@
+"""The state database: SQLAlchemy tables, Alembic migrations and the SQL stores."""
+
+from __future__ import annotations
+
+from radiator.storage.state.audit import SqlAuditStore
+from radiator.storage.state.catalog import SqlCatalogStore
+from radiator.storage.state.db import Database
+from radiator.storage.state.identity import SqlSessionStore, SqlTokenStore, SqlUserStore
+
+__all__ = [
+    "Database",
+    "SqlAuditStore",
+    "SqlCatalogStore",
+    "SqlSessionStore",
+    "SqlTokenStore",
+    "SqlUserStore",
+]

@@ -1,0 +1,365 @@
+"""The embedded telemetry store: DuckDB tables fed by Arrow batches."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from radiator.core.schema import SCHEMAS
+from radiator.core.telemetry import Aggregation, BucketQuery, Series, Signal
+from radiator.core.types import Labels, TimeRange
+from radiator.errors import InvalidInputError, StorageError
+
+__all__ = ["DuckDBTelemetryStore"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_BATCH_VIEW = "radiator_incoming_batch"  # per-cursor view, so threads never share it
+# Tags are stored sorted by key (and never NULL) so equal tag sets compare and group as
+# equal whatever order the client sent them in. Rebuilding a map costs more than checking
+# its order, and most clients already send sorted tags.
+_CANONICAL_TAGS = (
+    "coalesce(CASE WHEN list_sort(map_keys(tags)) = map_keys(tags) THEN tags "
+    "ELSE map_from_entries(list_sort(map_entries(tags))) END, MAP {}::MAP(VARCHAR, VARCHAR))"
+)
+_JSON_CHECK_SQL = (
+    "SELECT count(*) FROM radiator_incoming_batch "
+    "WHERE attributes IS NOT NULL AND NOT json_valid(attributes)"
+)
+
+# SQL fragments chosen from closed sets; user text never reaches an f-string.
+_AGGREGATES: dict[Aggregation, str] = {
+    Aggregation.AVG: "avg(value)",
+    Aggregation.SUM: "sum(value)",
+    Aggregation.MIN: "min(value)",
+    Aggregation.MAX: "max(value)",
+    Aggregation.COUNT: "count(*)",
+    Aggregation.LAST: 'arg_max(value, "time")',
+}
+# Integer floor on epoch microseconds, so buckets align to the Unix epoch whatever the
+# session time zone; the double modulo keeps pre-1970 times in the right bucket.
+_BUCKET = '(epoch_us("time") - ((epoch_us("time") % $step) + $step) % $step)'
+
+
+def _time_column(signal: Signal) -> str:
+    return "start" if signal is Signal.SPANS else "time"
+
+
+def _sql_type(field: pa.Field) -> str:
+    kind = field.type
+    if field.name == "attributes":
+        return "JSON"
+    if pa.types.is_timestamp(kind):
+        return "TIMESTAMPTZ"
+    if pa.types.is_floating(kind):
+        return "DOUBLE"
+    if pa.types.is_map(kind):
+        return "MAP(VARCHAR, VARCHAR)"
+    if pa.types.is_list(kind):
+        return "VARCHAR[]"
+    return "VARCHAR"
+
+
+def _create_table_sql(signal: Signal) -> str:
+    columns = ", ".join(
+        f'"{field.name}" {_sql_type(field)}{"" if field.nullable else " NOT NULL"}'
+        for field in SCHEMAS[signal]
+    )
+    return f"CREATE TABLE IF NOT EXISTS {signal.value} ({columns})"
+
+
+def _insert_sql(signal: Signal) -> str:
+    names = [field.name for field in SCHEMAS[signal]]
+    selected = [_CANONICAL_TAGS if n == "tags" else f'"{n}"' for n in names]
+    quoted = ", ".join(f'"{n}"' for n in names)
+    source = ", ".join(selected)
+    return f"INSERT INTO {signal.value} ({quoted}) SELECT {source} FROM {_BATCH_VIEW}"  # noqa: S608
+
+
+_CREATE_SQL = {signal: _create_table_sql(signal) for signal in Signal}
+_INSERT_SQL = {signal: _insert_sql(signal) for signal in Signal}
+
+
+def _as_signal(value: Signal | str) -> Signal:
+    try:
+        return Signal(value)
+    except ValueError:
+        accepted = ", ".join(s.value for s in Signal)
+        raise InvalidInputError(
+            f"unknown signal {value!r}; accepted values: {accepted}", field="signal"
+        ) from None
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        return _is_text(kind.value_type)
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
+
+
+def _castable(actual: pa.DataType, expected: pa.DataType) -> bool:
+    """Whether ``actual`` holds the same kind of value as ``expected``, so a cast is sound."""
+    if actual == expected or pa.types.is_null(actual):
+        return True
+    if pa.types.is_timestamp(expected):
+        return bool(pa.types.is_timestamp(actual))
+    if pa.types.is_floating(expected):
+        return bool(pa.types.is_integer(actual) or pa.types.is_floating(actual))
+    if pa.types.is_map(expected):
+        return bool(pa.types.is_map(actual)) and all(
+            _is_text(t) for t in (actual.key_type, actual.item_type)
+        )
+    if pa.types.is_list(expected):
+        listlike = pa.types.is_list(actual) or pa.types.is_large_list(actual)
+        return bool(listlike) and _is_text(actual.value_type)
+    return _is_text(expected) and _is_text(actual)
+
+
+def _conform_column(signal: Signal, field: pa.Field, column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if not _castable(column.type, field.type):
+        raise InvalidInputError(
+            f"{signal.value} column {field.name!r} has type {column.type}, expected {field.type}",
+            field=field.name,
+        )
+    if not field.nullable and column.null_count:
+        raise InvalidInputError(
+            f"{signal.value} column {field.name!r} must not contain nulls", field=field.name
+        )
+    if column.type == field.type:
+        return column
+    # Naive timestamps are taken to be UTC (as ``core.types.utc`` does); sub-microsecond
+    # precision is dropped.
+    options = pc.CastOptions(field.type, allow_time_truncate=True)
+    try:
+        return column.cast(options=options)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise InvalidInputError(
+            f"{signal.value} column {field.name!r} cannot be read as {field.type}: {exc}",
+            field=field.name,
+        ) from exc
+
+
+def _conform_batch(signal: Signal, batch: pa.Table) -> pa.Table:
+    """Return ``batch`` with exactly the columns, order and types of ``SCHEMAS[signal]``.
+
+    Extra columns are dropped, missing nullable columns become nulls, compatible types
+    (other timestamp units or zones, integers for floats, large or dictionary strings) are
+    cast.
+
+    Raises:
+        InvalidInputError: a required column is missing or null, or a column has a type
+            that does not hold the expected kind of value; ``field`` names the column.
+    """
+    if isinstance(batch, pa.RecordBatch):
+        batch = pa.Table.from_batches([batch])
+    if not isinstance(batch, pa.Table):
+        raise InvalidInputError(f"a {signal.value} batch must be an Arrow table")
+    schema = SCHEMAS[signal]
+    columns: list[pa.ChunkedArray | pa.Array] = []
+    for field in schema:
+        found = batch.schema.get_all_field_indices(field.name)
+        if len(found) > 1:
+            raise InvalidInputError(
+                f"{signal.value} batch has column {field.name!r} more than once", field=field.name
+            )
+        if found:
+            columns.append(_conform_column(signal, field, batch.column(found[0])))
+        elif field.nullable:
+            columns.append(pa.nulls(batch.num_rows, field.type))
+        else:
+            raise InvalidInputError(
+                f"{signal.value} batch is missing required column {field.name!r}",
+                field=field.name,
+            )
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _in_range(column: str, time_range: TimeRange | None) -> tuple[str, dict[str, Any]]:
+    if time_range is None:
+        return "TRUE", {}
+    clause = f'"{column}" >= $start AND "{column}" < $end'
+    return clause, {"start": time_range.start, "end": time_range.end}
+
+
+class DuckDBTelemetryStore:
+    """``TelemetryStore`` on one DuckDB database (a file, or ``":memory:"``).
+
+    Contract specifics:
+
+    - **UTC.** Times are stored as ``TIMESTAMPTZ`` (an instant). Nothing the store does
+      depends on the process or session time zone: batches arrive as UTC Arrow timestamps,
+      range bounds are bound as aware datetimes, buckets are computed on epoch microseconds
+      (so they align to the Unix epoch) and come back as aware UTC datetimes. Naive input
+      timestamps are taken to be UTC.
+    - **Threads.** One DuckDB connection is opened per store; every call runs on its own
+      cursor, so any number of threads may append and query at once. ``close`` waits for no
+      one: calls started afterwards raise ``StorageError``.
+    - **Batches.** ``append`` conforms the Arrow table to ``SCHEMAS[signal]`` and inserts it
+      with one ``INSERT ... SELECT`` over the registered table, all or nothing. Tags are
+      stored sorted by key, and missing tags as an empty map. ``attributes`` must be JSON text.
+    - **Grouping.** With ``group_by`` naming tags, points lacking one of those tags are grouped
+      under a ``Series`` whose tags leave that key out. ``LAST`` picks any one of the points
+      sharing the latest time in a bucket.
+    - **Errors.** Bad batches raise ``InvalidInputError`` naming the column; DuckDB failures
+      raise ``StorageError`` chained to the driver's exception.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        if path and not path.startswith(":memory:"):
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn: duckdb.DuckDBPyConnection | None = duckdb.connect(path)
+        except duckdb.Error as exc:
+            raise StorageError(
+                f"cannot open the DuckDB telemetry store at {path!r}: {exc}"
+            ) from exc
+        # Only changes how ad-hoc SQL shows times; no query here depends on it. Without the
+        # ICU extension the setting does not exist and DuckDB works in UTC anyway.
+        with contextlib.suppress(duckdb.Error):
+            self._conn.execute("SET GLOBAL TimeZone = 'UTC'")
+
+    @contextlib.contextmanager
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._lock:
+            if self._conn is None:
+                raise StorageError("the telemetry store is closed")
+            try:
+                cursor = self._conn.cursor()
+            except duckdb.Error as exc:
+                raise StorageError(f"DuckDB telemetry store failed: {exc}") from exc
+        try:
+            yield cursor
+        except duckdb.Error as exc:
+            raise StorageError(f"DuckDB telemetry store failed: {exc}") from exc
+        finally:
+            cursor.close()
+
+    def create_schema(self) -> None:
+        with self._cursor() as cursor:
+            for signal in Signal:
+                cursor.execute(_CREATE_SQL[signal])
+
+    def append(self, signal: Signal, batch: pa.Table) -> int:
+        signal = _as_signal(signal)
+        table = _conform_batch(signal, batch)
+        if table.num_rows == 0:
+            return 0
+        with self._cursor() as cursor:
+            cursor.register(_BATCH_VIEW, table)
+            if "attributes" in table.column_names:
+                self._check_json(cursor, signal)
+            cursor.execute(_INSERT_SQL[signal])
+        return int(table.num_rows)
+
+    @staticmethod
+    def _check_json(cursor: duckdb.DuckDBPyConnection, signal: Signal) -> None:
+        row = cursor.execute(_JSON_CHECK_SQL).fetchone()
+        bad = int(row[0]) if row else 0
+        if bad:
+            raise InvalidInputError(
+                f"{signal.value} column 'attributes' must hold JSON text ({bad} rows do not)",
+                field="attributes",
+            )
+
+    def query_buckets(self, query: BucketQuery) -> list[Series]:
+        sql, params = self._bucket_sql(query)
+        with self._cursor() as cursor:
+            rows = cursor.execute(sql, params).fetchall()
+        return _collect_series(rows, query.group_by)
+
+    @staticmethod
+    def _bucket_sql(query: BucketQuery) -> tuple[str, dict[str, Any]]:
+        params: dict[str, Any] = {
+            "name": query.name,
+            "start": query.range.start,
+            "end": query.range.end,
+            "step": query.step // _MICROSECOND,
+        }
+        where = ['"name" = $name', '"time" >= $start', '"time" < $end']
+        for i, (key, value) in enumerate(sorted(query.tags.items())):
+            where.append(f"map_extract_value(tags, $tag_key_{i}) = $tag_value_{i}")
+            params[f"tag_key_{i}"] = key
+            params[f"tag_value_{i}"] = value
+        if query.group_by is None:
+            select, group = ["map_keys(tags)", "map_values(tags)"], ["tags"]
+        else:
+            keys = list(dict.fromkeys(query.group_by))
+            select = [f"map_extract_value(tags, $group_{i}) AS g{i}" for i in range(len(keys))]
+            group = [f"g{i}" for i in range(len(keys))]
+            params.update({f"group_{i}": key for i, key in enumerate(keys)})
+        columns = ", ".join([*select, f"{_BUCKET} AS bucket", _AGGREGATES[query.aggregation]])
+        sql = (
+            f"SELECT {columns} FROM points WHERE {' AND '.join(where)} "  # noqa: S608
+            f"GROUP BY {', '.join([*group, 'bucket'])} ORDER BY bucket"
+        )
+        return sql, params
+
+    def count(self, signal: Signal, time_range: TimeRange | None = None) -> int:
+        signal = _as_signal(signal)
+        clause, params = _in_range(_time_column(signal), time_range)
+        with self._cursor() as cursor:
+            row = cursor.execute(
+                f"SELECT count(*) FROM {signal.value} WHERE {clause}",  # noqa: S608
+                params,
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def metric_names(self, prefix: str = "", limit: int = 1000) -> list[str]:
+        if limit <= 0:
+            return []
+        with self._cursor() as cursor:
+            rows = cursor.execute(
+                "SELECT DISTINCT name FROM points WHERE starts_with(name, $prefix) "
+                "ORDER BY name LIMIT $limit",
+                {"prefix": prefix, "limit": limit},
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def healthy(self) -> bool:
+        try:
+            with self._cursor() as cursor:
+                row = cursor.execute("SELECT 1").fetchone()
+        except StorageError:
+            return False
+        return row == (1,)
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except duckdb.Error as exc:
+                raise StorageError(f"cannot close the DuckDB telemetry store: {exc}") from exc
+
+
+def _collect_series(
+    rows: Sequence[tuple[Any, ...]], group_by: tuple[str, ...] | None
+) -> list[Series]:
+    """Turn ``(*group, bucket_us, value)`` rows, oldest first, into series ordered by tags."""
+    keys = list(dict.fromkeys(group_by)) if group_by is not None else []
+    series: dict[tuple[tuple[str, str], ...], Series] = {}
+    for *group, bucket, value in rows:
+        tags: Labels
+        if group_by is None:
+            tags = dict(zip(group[0], group[1], strict=True))
+        else:
+            tags = {k: v for k, v in zip(keys, group, strict=True) if v is not None}
+        key = tuple(sorted(tags.items()))
+        found = series.get(key)
+        if found is None:
+            found = series[key] = Series(tags=tags, times=[], values=[])
+        found.times.append(_EPOCH + timedelta(microseconds=bucket))
+        found.values.append(float(value))
+    return [series[key] for key in sorted(series)]

@@ -1,0 +1,96 @@
+"""Builds the ASGI application: API under /api/v1, the UI, probes and background jobs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from radiator import __version__
+from radiator.config import Settings
+from radiator.ingest import SelfMetrics
+from radiator.jobs import Scheduler, schedule_builtin_jobs
+from radiator.runtime import Runtime
+from radiator.web.errors import install_error_handlers, problem_responses
+from radiator.web.middleware import RequestContextMiddleware
+from radiator.web.routers import audit, auth, catalog, health, tokens, users
+from radiator.web.ui import pages
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+_STATIC = Path(__file__).parent / "ui" / "static"
+
+
+JobsHook = Callable[[Scheduler, Runtime], None]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    run_jobs: bool = True,
+    configure_jobs: JobsHook | None = None,
+    demo_login: dict[str, str] | None = None,
+) -> FastAPI:
+    """Create the app.
+
+    Args:
+        settings: the process's settings.
+        runtime: when given, the caller owns (and closes) it; otherwise the app builds one at
+            start-up and closes it at shutdown, after flushing buffered telemetry.
+        run_jobs: start the background jobs (tests turn them off and run them by hand).
+        configure_jobs: registers extra jobs, e.g. the demo's live feed.
+        demo_login: ``{"key", "username"}`` enables the demo's one-click login link.
+    """
+    metrics = SelfMetrics() if settings.self_telemetry else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = runtime is None
+        rt = runtime or Runtime(settings)
+        app.state.runtime = rt
+        scheduler = Scheduler()
+        app.state.scheduler = scheduler
+        schedule_builtin_jobs(scheduler, rt, metrics or SelfMetrics())
+        if configure_jobs is not None:
+            configure_jobs(scheduler, rt)
+        if run_jobs:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            scheduler.stop()
+            if owned:
+                rt.close()
+
+    app = FastAPI(
+        title="Radiator",
+        version=__version__,
+        description="Telemetry, information radiators, alerting, experiments and learning.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    app.state.self_metrics = metrics
+    app.state.demo_login = demo_login
+    install_error_handlers(app)
+    app.add_middleware(
+        RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics
+    )
+
+    # Errors any API route can answer with; routes declare their own 404/409/429 on top.
+    api = APIRouter(prefix=API_PREFIX, responses=problem_responses(400, 401, 403, 413, 422))
+    for module in (auth, users, tokens, catalog, audit):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(health.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(_STATIC)), name="static")
+    return app

@@ -1,0 +1,135 @@
+"""FastAPI dependencies: the runtime, the caller, and authentication with scope checks.
+
+Credentials are an ``Authorization: Bearer <token>`` header or the UI session cookie.
+Requests that change state with a session cookie must carry the session's CSRF token in the
+``X-CSRF-Token`` header (or a ``csrf_token`` form field for plain HTML forms).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from radiator.core.caller import Caller
+from radiator.errors import AuthenticationError, PermissionDeniedError
+from radiator.identity import Principal, Scope, Session
+from radiator.runtime import Runtime
+from radiator.web.middleware import route_template
+
+__all__ = [
+    "SAFE_METHODS",
+    "SESSION_COOKIE",
+    "Admin",
+    "CallerDep",
+    "Ingester",
+    "Reader",
+    "RuntimeDep",
+    "SelfService",
+    "Writer",
+    "authenticate",
+    "caller_of",
+    "require",
+]
+
+SESSION_COOKIE = "radiator_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def caller_of(request: Request, name: str = "anonymous") -> Caller:
+    ip = request.client.host if request.client else ""
+    return Caller(name, ip, str(getattr(request.state, "request_id", "")))
+
+
+def _action(request: Request) -> str:
+    return f"{request.method} {route_template(request.scope)}"
+
+
+async def _csrf_ok(request: Request, session: Session) -> bool:
+    presented = request.headers.get("x-csrf-token", "")
+    if not presented and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        presented = str(form.get("csrf_token", ""))
+    return hmac.compare_digest(presented, session.csrf_token)
+
+
+async def authenticate(request: Request, runtime: Runtime) -> tuple[Principal, Session | None]:
+    """Identify the request's principal, or raise ``AuthenticationError`` (audited)."""
+    anonymous = caller_of(request)
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            runtime.identity.record_denied(anonymous, _action(request), "malformed_authorization")
+            raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
+        return runtime.identity.token_principal(secret.strip(), anonymous), None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        found = runtime.identity.session_principal(cookie)
+        if found is not None:
+            principal, session = found
+            if request.method not in SAFE_METHODS and not await _csrf_ok(request, session):
+                runtime.identity.record_denied(
+                    caller_of(request, principal.actor), _action(request), "csrf_token_missing"
+                )
+                raise PermissionDeniedError(
+                    "missing or wrong CSRF token: send the X-CSRF-Token header "
+                    "with the value from GET /api/v1/auth/me"
+                )
+            return principal, session
+    runtime.identity.record_denied(anonymous, _action(request), "no_credentials")
+    raise AuthenticationError(
+        "authentication required: send 'Authorization: Bearer <token>' or log in"
+    )
+
+
+def require(scope: Scope) -> Callable[..., object]:
+    """A dependency that authenticates and checks ``scope``, recording the decision."""
+
+    async def dependency(request: Request, runtime: RuntimeDep) -> Principal:
+        principal, _ = await authenticate(request, runtime)
+        caller = caller_of(request, principal.actor)
+        runtime.identity.authorize(principal, scope, caller, _action(request))
+        request.state.principal = principal
+        return principal
+
+    return dependency
+
+
+async def _self_service(request: Request, runtime: RuntimeDep) -> Principal:
+    """Managing one's own tokens: any session user, or a token holding the admin scope
+    (so a leaked narrow token cannot mint broader ones)."""
+    principal, _ = await authenticate(request, runtime)
+    needed = Scope.READ if principal.via == "session" else Scope.ADMIN
+    runtime.identity.authorize(
+        principal, needed, caller_of(request, principal.actor), _action(request)
+    )
+    request.state.principal = principal
+    return principal
+
+
+Reader = Annotated[Principal, Depends(require(Scope.READ))]
+Writer = Annotated[Principal, Depends(require(Scope.WRITE))]
+Ingester = Annotated[Principal, Depends(require(Scope.INGEST))]
+Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]
+SelfService = Annotated[Principal, Depends(_self_service)]
+
+
+def _caller(request: Request) -> Caller:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    return caller_of(request, principal.actor if principal else "anonymous")
+
+
+CallerDep = Annotated[Caller, Depends(_caller)]

@@ -1,0 +1,256 @@
+"""The one error shape of the HTTP API: RFC 9457 problem details (application/problem+json).
+
+Every error, whether raised by a service, by request validation or by routing, leaves here
+as ``{"type", "title", "status", "detail", "instance", "code", "request_id"[, "errors"]}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from radiator.errors import (
+    AuthenticationError,
+    ConfigError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    RadiatorError,
+    RateLimitedError,
+    StorageError,
+)
+
+__all__ = [
+    "PROBLEM_JSON",
+    "PROBLEM_SCHEMA",
+    "install_error_handlers",
+    "problem_response",
+    "problem_responses",
+]
+
+PROBLEM_JSON = "application/problem+json"
+_log = logging.getLogger(__name__)
+
+_STATUS: list[tuple[type[RadiatorError], int]] = [
+    (InvalidInputError, 422),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (AuthenticationError, 401),
+    (PermissionDeniedError, 403),
+    (RateLimitedError, 429),
+    (StorageError, 503),
+    (ConfigError, 500),
+]
+_TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+
+_STRING = {"type": "string"}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details, the body of every error response.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "instance", "code", "request_id"],
+    "properties": {
+        "type": {**_STRING, "description": "URN naming the kind of problem."},
+        "title": {**_STRING, "description": "Short summary of the status."},
+        "status": {"type": "integer", "description": "The HTTP status code."},
+        "detail": {**_STRING, "description": "What was wrong, for people."},
+        "instance": {**_STRING, "description": "The request path."},
+        "code": {**_STRING, "description": "Stable machine-readable error code."},
+        "request_id": {**_STRING, "description": "The X-Request-ID of the request."},
+        "errors": {
+            "type": "array",
+            "description": "Each invalid input, where known.",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": _STRING, "message": _STRING},
+            },
+        },
+    },
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"required": True, "schema": _STRING}},
+    429: {
+        "Retry-After": {
+            "required": True,
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+_DESCRIPTIONS = {
+    400: "Malformed request, e.g. a JSON body that does not parse",
+    401: "No valid credentials",
+    403: "The credentials lack the scope this needs, or the CSRF token is missing",
+    404: "No such resource",
+    409: "Conflicts with the current state",
+    413: "Request body larger than the max_body_bytes setting",
+    422: "Invalid input; `errors` names each field",
+    429: "Too many requests",
+}
+
+
+def problem_responses(
+    *statuses: int, descriptions: dict[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` declaring the problem+json body (and headers) for ``statuses``."""
+    docs: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        entry: dict[str, Any] = {
+            "description": (descriptions or {}).get(status)
+            or _DESCRIPTIONS.get(status, _TITLES.get(status, "Error")),
+            "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+        }
+        if status in _HEADERS:
+            entry["headers"] = _HEADERS[status]
+        docs[status] = entry
+    return docs
+
+
+def problem_response(
+    request_id: str,
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    instance: str = "",
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:radiator:problem:{code}",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "code": code,
+        "request_id": request_id,
+    }
+    if errors:
+        body["errors"] = errors
+    all_headers = {"X-Request-ID": request_id, **(headers or {})}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=all_headers)
+
+
+def _rid(request: Request) -> str:
+    return str(getattr(request.state, "request_id", ""))
+
+
+def _status_of(exc: RadiatorError) -> int:
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+async def _radiator_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RadiatorError)
+    status = _status_of(exc)
+    headers: dict[str, str] = {}
+    errors = None
+    if isinstance(exc, RateLimitedError):
+        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    if isinstance(exc, AuthenticationError):
+        headers["WWW-Authenticate"] = 'Bearer realm="radiator"'
+    if isinstance(exc, InvalidInputError) and exc.field:
+        errors = [{"field": exc.field, "message": exc.message}]
+    if status >= 500:
+        _log.error("request %s failed: %s", _rid(request), exc.message)
+    return problem_response(
+        _rid(request),
+        status,
+        exc.code,
+        exc.message,
+        instance=request.url.path,
+        errors=errors,
+        headers=headers,
+    )
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    raw = list(exc.errors())
+    if any(err.get("type") == "json_invalid" for err in raw):
+        err = next(e for e in raw if e.get("type") == "json_invalid")
+        ctx = err.get("ctx") or {}
+        detail = f"malformed JSON body: {ctx.get('error', err.get('msg', 'cannot decode'))}"
+        return problem_response(
+            _rid(request), 400, "malformed_json", detail, instance=request.url.path
+        )
+    errors = [
+        {"field": _field(err.get("loc", ())), "message": str(err.get("msg", ""))} for err in raw
+    ]
+    first = errors[0] if errors else {"field": "", "message": "invalid request"}
+    detail = f"{first['field']}: {first['message']}"
+    if len(errors) > 1:
+        detail += f" (and {len(errors) - 1} more)"
+    return problem_response(
+        _rid(request), 422, "invalid_input", detail, instance=request.url.path, errors=errors
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if getattr(request.state, "body_too_large", False):
+        limit = request.app.state.runtime.settings.max_body_bytes
+        return problem_response(
+            _rid(request),
+            413,
+            "body_too_large",
+            f"request body exceeds the limit of {limit} bytes (setting max_body_bytes)",
+            instance=request.url.path,
+        )
+    code = _CODES.get(exc.status_code, "http_error")
+    detail = str(exc.detail) if exc.detail else _TITLES.get(exc.status_code, "error")
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"no such endpoint: {request.method} {request.url.path}"
+    return problem_response(
+        _rid(request),
+        exc.status_code,
+        code,
+        detail,
+        instance=request.url.path,
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    _log.exception("unhandled error in request %s", _rid(request))
+    return problem_response(
+        _rid(request),
+        500,
+        "internal_error",
+        "an unexpected error happened; see the server log",
+        instance=request.url.path,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RadiatorError, _radiator_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,38 @@
+"""Reading the audit log (admin scope). There is no way to change it through the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Query
+
+from radiator.audit import AuditQuery, AuditRecord, Outcome
+from radiator.web.deps import Admin, RuntimeDep
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+@router.get("", summary="Search the audit log, newest first")
+def search_audit(
+    _: Admin,
+    runtime: RuntimeDep,
+    actor: str | None = None,
+    action: str | None = Query(None, description="Exact action, or a prefix ending in '.'"),
+    outcome: Outcome | None = None,
+    target: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_id: int | None = Query(None, description="Page: records older than this id"),
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[AuditRecord]:
+    query = AuditQuery(
+        actor=actor,
+        action=action,
+        outcome=outcome,
+        target=target,
+        since=since,
+        until=until,
+        before_id=before_id,
+        limit=limit,
+    )
+    return runtime.audit.search(query)

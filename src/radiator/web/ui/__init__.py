@@ -1,0 +1,1 @@
+"""The web UI: server-rendered pages and their static files."""

@@ -1,0 +1,136 @@
+"""`radiator serve` as a real process on a real socket."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from radiator.core.telemetry import Signal
+from radiator.storage.telemetry import open_telemetry_store
+
+RADIATOR = str(Path(sys.executable).with_name("radiator"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited early with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within {timeout}s")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "RADIATOR_DATA_DIR": str(tmp_path / "data"),
+        "RADIATOR_PORT": str(port),
+        # Only the flush at shutdown may write self-telemetry in this test.
+        "RADIATOR_SELF_TELEMETRY_FLUSH_SECONDS": "3600",
+    }
+    env.pop("RADIATOR_CONFIG", None)
+    process = subprocess.Popen(
+        [RADIATOR, "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        yield process, f"http://127.0.0.1:{port}", tmp_path / "data"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_first_start_prints_an_admin_who_can_log_in_and_shutdown_flushes_self_telemetry(
+    server: tuple[subprocess.Popen[str], str, Path],
+) -> None:
+    process, base, data_dir = server
+    assert httpx.get(f"{base}/readyz").json()["status"] == "ready"
+    for _ in range(5):
+        assert httpx.get(f"{base}/api/v1/services").status_code == 401
+
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    # uvicorn re-raises the signal after a graceful shutdown.
+    assert process.returncode in (0, -signal.SIGTERM), output
+    assert "Application shutdown complete" in output
+    match = re.search(r"username: (\S+)\s+password: (\S+)", output)
+    assert match, output
+    assert match.group(1) == "admin"
+
+    store = open_telemetry_store("duckdb", str(data_dir / "telemetry.duckdb"))
+    try:
+        assert store.count(Signal.POINTS) > 0
+        assert "radiator.http.requests" in store.metric_names("radiator.http")
+    finally:
+        store.close()
+
+
+def test_printed_admin_password_logs_in_and_is_printed_only_once(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "RADIATOR_DATA_DIR": str(tmp_path / "data"),
+        "RADIATOR_PORT": str(port),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("RADIATOR_CONFIG", None)
+    base = f"http://127.0.0.1:{port}"
+    outputs = []
+    for _ in range(2):
+        process = subprocess.Popen(
+            [RADIATOR, "serve"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            wait_for(f"{base}/healthz", process)
+            if not outputs:
+                process.send_signal(signal.SIGTERM)
+                outputs.append(process.communicate(timeout=30)[0])
+                continue
+            match = re.search(r"username: (\S+)\s+password: (\S+)", outputs[0])
+            assert match, outputs[0]
+            login = httpx.post(
+                f"{base}/api/v1/auth/login",
+                json={"username": match.group(1), "password": match.group(2)},
+            )
+            assert login.status_code == 200, login.text
+            assert login.json()["user"]["role"] == "admin"
+            process.send_signal(signal.SIGTERM)
+            outputs.append(process.communicate(timeout=30)[0])
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert "password:" not in outputs[1]
