@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,14 +16,9 @@ import pytest
 
 from radiator.core.telemetry import Signal
 from radiator.storage.telemetry import open_telemetry_store
+from support import free_port
 
 RADIATOR = str(Path(sys.executable).with_name("radiator"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 30) -> None:

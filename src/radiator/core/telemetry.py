@@ -78,9 +78,13 @@ class TelemetryStore(Protocol):
     - ``create_schema`` is idempotent and is called once before any other method.
     - ``append`` takes an Arrow table whose schema is ``radiator.core.schema.SCHEMAS[signal]``
       (columns may come in any order; missing nullable columns are filled with nulls) and
-      returns the number of rows stored. It stores the whole batch or raises ``StorageError``.
+      returns the number of rows stored. It stores the whole batch or nothing: a batch that
+      does not fit the schema raises ``InvalidInputError`` naming the column, a backend
+      failure raises ``StorageError``.
     - ``query_buckets`` returns series ordered by their tags; buckets without data are omitted.
-    - ``count`` returns how many rows of a signal fall in a range (all rows when None).
+      Series lacking a ``group_by`` tag are grouped under the empty value.
+    - ``count`` returns how many rows of a signal fall in a range (all rows when None); spans
+      are counted by their start time.
     - ``close`` releases the backend; the store is unusable afterwards. Callers own the store.
     """
 

@@ -1,1 +1,6 @@
-"""Persistence: the state database and the telemetry store."""
+"""Persistence: the state database (``storage.state``) and the telemetry store
+(``storage.telemetry``)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from radiator.audit import Outcome
 from radiator.core.caller import Caller
 from radiator.errors import AuthenticationError, PermissionDeniedError
 from radiator.identity import Principal, Scope, Session
@@ -20,6 +21,7 @@ from radiator.runtime import Runtime
 from radiator.web.middleware import route_template
 
 __all__ = [
+    "MAX_ID",
     "SAFE_METHODS",
     "SESSION_COOKIE",
     "Admin",
@@ -30,12 +32,17 @@ __all__ = [
     "SelfService",
     "Writer",
     "authenticate",
+    "authenticated",
     "caller_of",
     "require",
+    "same_secret",
 ]
 
 SESSION_COOKIE = "radiator_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Largest row id the state stores hold (signed 64-bit); bigger ids in a URL are a 422, not
+# an overflow inside the database driver.
+MAX_ID = 2**63 - 1
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -51,6 +58,12 @@ def caller_of(request: Request, name: str = "anonymous") -> Caller:
     return Caller(name, ip, str(getattr(request.state, "request_id", "")))
 
 
+def same_secret(presented: str, expected: str) -> bool:
+    """Constant-time comparison of two secrets that may hold any text: client input can be
+    non-ASCII, which ``hmac.compare_digest`` refuses for ``str``."""
+    return hmac.compare_digest(presented.encode(), expected.encode())
+
+
 def _action(request: Request) -> str:
     return f"{request.method} {route_template(request.scope)}"
 
@@ -62,7 +75,7 @@ async def _csrf_ok(request: Request, session: Session) -> bool:
     ):
         form = await request.form()
         presented = str(form.get("csrf_token", ""))
-    return hmac.compare_digest(presented, session.csrf_token)
+    return same_secret(presented, session.csrf_token)
 
 
 async def authenticate(request: Request, runtime: Runtime) -> tuple[Principal, Session | None]:
@@ -93,6 +106,22 @@ async def authenticate(request: Request, runtime: Runtime) -> tuple[Principal, S
     raise AuthenticationError(
         "authentication required: send 'Authorization: Bearer <token>' or log in"
     )
+
+
+async def authenticated(request: Request, runtime: Runtime) -> tuple[Principal, Session | None]:
+    """``authenticate`` for actions open to any valid credentials (who am I, log out); the
+    allowed decision is recorded the way a scope check records it."""
+    principal, session = await authenticate(request, runtime)
+    caller = caller_of(request, principal.actor)
+    runtime.audit.record(
+        "authz." + principal.via,
+        actor=principal.actor,
+        outcome=Outcome.ALLOWED,
+        target=_action(request),
+        ip=caller.ip,
+        request_id=caller.request_id,
+    )
+    return principal, session
 
 
 def require(scope: Scope) -> Callable[..., object]:

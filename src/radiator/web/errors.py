@@ -12,7 +12,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from radiator.errors import (
     AuthenticationError,
@@ -228,14 +230,25 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = str(exc.detail) if exc.detail else _TITLES.get(exc.status_code, "error")
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no such endpoint: {request.method} {request.url.path}"
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request) or headers.get("Allow", "")
+        headers["Allow"] = allowed
+        detail = f"{request.method} is not allowed here; allowed: {allowed}"
     return problem_response(
-        _rid(request),
-        exc.status_code,
-        code,
-        detail,
-        instance=request.url.path,
-        headers=dict(exc.headers or {}),
+        _rid(request), exc.status_code, code, detail, instance=request.url.path, headers=headers
     )
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method any route at this path accepts. The router's own 405 names only the
+    first route whose path matched (``GET`` for a path that also takes ``POST``)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods.update(route.methods or ())
+    return ", ".join(sorted(methods))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Query
 
 from radiator.audit import AuditQuery, AuditRecord, Outcome
-from radiator.web.deps import Admin, RuntimeDep
+from radiator.errors import InvalidInputError
+from radiator.web.deps import MAX_ID, Admin, RuntimeDep
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -22,9 +23,13 @@ def search_audit(
     target: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    before_id: int | None = Query(None, description="Page: records older than this id"),
+    before_id: int | None = Query(
+        None, ge=1, le=MAX_ID, description="Page: records older than this id"
+    ),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[AuditRecord]:
+    _check_utc("since", since)
+    _check_utc("until", until)
     query = AuditQuery(
         actor=actor,
         action=action,
@@ -36,3 +41,16 @@ def search_audit(
         limit=limit,
     )
     return runtime.audit.search(query)
+
+
+def _check_utc(name: str, moment: datetime | None) -> None:
+    # A time near year 1 or 9999 with an offset has no UTC equivalent; say so instead of
+    # overflowing while the query converts it.
+    if moment is None:
+        return
+    try:
+        moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise InvalidInputError(
+            f"{name} is outside the range of representable times", field=f"query.{name}"
+        ) from exc

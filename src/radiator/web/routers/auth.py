@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from radiator.identity import Principal, Role, Scope, UserRead
-from radiator.web.deps import SESSION_COOKIE, RuntimeDep, authenticate, caller_of
+from radiator.web.deps import SESSION_COOKIE, RuntimeDep, authenticated, caller_of
 from radiator.web.errors import problem_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -64,7 +64,7 @@ def login(body: LoginRequest, request: Request, response: Response, runtime: Run
 
 @router.post("/logout", status_code=204, summary="End the current session")
 async def logout(request: Request, response: Response, runtime: RuntimeDep) -> None:
-    principal, _ = await authenticate(request, runtime)
+    principal, _ = await authenticated(request, runtime)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         runtime.identity.logout(cookie, caller_of(request, principal.actor))
@@ -72,7 +72,7 @@ async def logout(request: Request, response: Response, runtime: RuntimeDep) -> N
 
 
 async def _me(request: Request, runtime: RuntimeDep) -> tuple[Principal, str | None]:
-    principal, session = await authenticate(request, runtime)
+    principal, session = await authenticated(request, runtime)
     return principal, session.csrf_token if session else None
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
 
 from radiator.errors import PermissionDeniedError
 from radiator.identity import ApiToken, ApiTokenCreate, ApiTokenCreated, Scope
-from radiator.web.deps import CallerDep, RuntimeDep, SelfService
+from radiator.web.deps import MAX_ID, CallerDep, RuntimeDep, SelfService
 from radiator.web.errors import problem_responses
 
 router = APIRouter(prefix="/tokens", tags=["tokens"])
@@ -36,7 +38,10 @@ def create_token(
     responses=problem_responses(404),
 )
 def revoke_token(
-    principal: SelfService, caller: CallerDep, token_id: int, runtime: RuntimeDep
+    principal: SelfService,
+    caller: CallerDep,
+    token_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    runtime: RuntimeDep,
 ) -> ApiToken:
     token = runtime.identity.get_token(token_id)
     if token.username != principal.username and not principal.has(Scope.ADMIN):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -16,8 +15,8 @@ from fastapi.templating import Jinja2Templates
 from radiator.core.telemetry import Aggregation, BucketQuery, Signal
 from radiator.core.types import TimeRange
 from radiator.errors import AuthenticationError, NotFoundError, RateLimitedError
-from radiator.identity import Principal, Session
-from radiator.web.deps import SESSION_COOKIE, RuntimeDep, caller_of
+from radiator.identity import Principal, Scope, Session
+from radiator.web.deps import SESSION_COOKIE, RuntimeDep, caller_of, same_secret
 from radiator.web.routers.auth import set_session_cookie
 
 __all__ = ["HTTP_REQUESTS_METRIC", "router", "templates"]
@@ -74,7 +73,7 @@ def login_submit(
     expected = request.cookies.get(_LOGIN_CSRF_COOKIE, "")
     error = ""
     status = 200
-    if not expected or not hmac.compare_digest(expected, csrf_token):
+    if not expected or not same_secret(csrf_token, expected):
         error, status = "Your login form expired; please try again.", 400
     else:
         try:
@@ -110,7 +109,7 @@ def logout_submit(
     request: Request, runtime: RuntimeDep, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
     found = _session(request, runtime)
-    if found is not None and hmac.compare_digest(found[1].csrf_token, csrf_token):
+    if found is not None and same_secret(csrf_token, found[1].csrf_token):
         runtime.identity.logout(request.cookies[SESSION_COOKIE], caller_of(request, found[0].actor))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -121,7 +120,7 @@ def logout_submit(
 def demo_login(request: Request, runtime: RuntimeDep, key: str = Query("")) -> Response:
     """One-click login printed by ``radiator demo``; absent outside the demo."""
     demo = getattr(request.app.state, "demo_login", None)
-    if demo is None or not hmac.compare_digest(demo["key"], key):
+    if demo is None or not same_secret(key, demo["key"]):
         raise NotFoundError("no such page")
     new = runtime.identity.login_as(demo["username"], caller_of(request, demo["username"]))
     response = RedirectResponse("/", status_code=303)
@@ -150,6 +149,9 @@ def home(request: Request, runtime: RuntimeDep) -> Response:
     if found is None:
         return _to_login(request)
     principal, session = found
+    # Recorded like any API read: every use of a session is an audited decision.
+    caller = caller_of(request, principal.actor)
+    runtime.identity.authorize(principal, Scope.READ, caller, f"GET {request.url.path}")
     last_hour = TimeRange.last(timedelta(hours=1))
     context = {
         "principal": principal,
