@@ -10,6 +10,7 @@ from radiator.errors import AuthenticationError, RateLimitedError
 from radiator.identity import ROLE_SCOPES, IdentityService, Role, UserCreate, UserUpdate
 from radiator.identity.secrets import hash_secret
 from radiator.runtime import Runtime
+from radiator.storage.state import SqlSessionStore
 
 from .support import (
     FAILURE_WINDOW,
@@ -195,18 +196,20 @@ def test_session_expires_after_its_ttl(
 
 
 def test_active_session_slides_its_expiry(
-    identity: IdentityService, ada: str, clock: FakeClock
+    identity: IdentityService, runtime: Runtime, ada: str, clock: FakeClock
 ) -> None:
     opened = identity.login(ada, PASSWORD, BROWSER)
 
     clock.advance(hours=7)  # past half the TTL: renewed
-    assert identity.session_principal(opened.cookie_value) is not None
-    renewed_at = clock.now
+    renewed = identity.session_principal(opened.cookie_value)
+    assert renewed is not None
+    assert renewed[1].expires_at == clock.now + SESSION_TTL
+    stored = SqlSessionStore(runtime.db).get(opened.session.id_hash)
+    assert stored is not None
+    assert stored.expires_at == clock.now + SESSION_TTL
     clock.advance(hours=11)  # beyond the original expiry, within the renewed one
 
-    found = identity.session_principal(opened.cookie_value)
-    assert found is not None
-    assert found[1].expires_at == renewed_at + SESSION_TTL
+    assert identity.session_principal(opened.cookie_value) is not None
 
 
 def test_fresh_session_is_not_renewed(

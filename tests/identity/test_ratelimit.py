@@ -59,3 +59,15 @@ def test_guessing_many_usernames_from_one_address_is_throttled() -> None:
 
     assert limiter.retry_after("someone-new", "10.0.0.1") > 0
     assert limiter.retry_after("someone-new", "10.0.0.2") == 0
+
+
+def test_aged_out_failures_are_forgotten_so_memory_stays_bounded() -> None:
+    clock = FakeClock()
+    limiter = _limiter(clock, max_failures=5)
+    for round_ in range(3):
+        for i in range(6_000):
+            limiter.fail(f"user{round_}-{i}", "10.0.0.1")
+        clock.advance(seconds=2 * FAILURE_WINDOW.total_seconds())
+
+    # 18,000 usernames were sprayed; the rounds whose failures aged out were swept away.
+    assert len(limiter) <= 12_002

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from radiator.errors import ConflictError, NotFoundError
 from radiator.identity import Role, Scope, Session, User
@@ -294,3 +296,26 @@ def test_purge_removes_only_expired_sessions(
     assert sessions.get("b" * 64) is None
     assert sessions.get("c" * 64) is not None
     assert sessions.purge_expired(T0) == 0
+
+
+def test_times_come_back_in_utc_whatever_the_connection_zone(db: Database) -> None:
+    # A PostgreSQL server or role may use another zone; SQLite keeps no zone at all.
+    far_away = Database(db.dsn)
+
+    @event.listens_for(far_away.engine, "connect")
+    def _set_zone(dbapi_connection: Any, _record: Any) -> None:
+        if far_away.dialect == "postgresql":
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET TIME ZONE 'Asia/Kathmandu'")
+            dbapi_connection.commit()
+
+    try:
+        users = SqlUserStore(far_away, clock=lambda: T0.astimezone(PLUS_TWO))
+        ada = _add_user(users, "ada")
+        stored = users.get(ada.id)
+    finally:
+        far_away.close()
+
+    assert stored is not None
+    assert stored.created_at == T0
+    assert stored.created_at.tzinfo is UTC

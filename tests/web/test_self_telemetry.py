@@ -41,6 +41,19 @@ def totals(
     return {tuple(s.tags.get(key, "") for key in group_by): sum(s.values) for s in series}
 
 
+def test_requests_are_buffered_per_route_template_until_drained(
+    app: FastAPI, client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    client.get("/api/v1/teams/payments", headers=admin_headers)
+    client.get("/api/v1/teams/search", headers=admin_headers)
+
+    points = app.state.self_metrics.drain(datetime.now(UTC))
+    counts = [(p.tags, p.value) for p in points if p.name == REQUESTS]
+    assert counts == [({"route": "/api/v1/teams/{name}", "method": "GET", "status": "4xx"}, 2)]
+    assert {p.name for p in points} >= {f"{LATENCY}.p50", f"{LATENCY}.max"}
+    assert app.state.self_metrics.drain(datetime.now(UTC)) == []
+
+
 def test_flushing_writes_request_counts_per_route_template(
     app: FastAPI, client: TestClient, runtime: Runtime, admin_headers: dict[str, str]
 ) -> None:

@@ -10,6 +10,8 @@ from radiator.core.clock import Clock, system_clock
 
 __all__ = ["LoginLimiter"]
 
+_SWEEP_AT = 10_000
+
 
 class LoginLimiter:
     """Blocks a key after ``max_failures`` failures within ``window``; thread-safe.
@@ -24,6 +26,7 @@ class LoginLimiter:
         self._clock = clock
         self._failures: defaultdict[str, deque[datetime]] = defaultdict(deque)
         self._lock = threading.Lock()
+        self._sweep_at = _SWEEP_AT
 
     def _keys(self, username: str, address: str) -> list[tuple[str, int]]:
         return [(f"u:{username.lower()}|{address}", self._max), (f"a:{address}", self._max * 4)]
@@ -44,6 +47,20 @@ class LoginLimiter:
         with self._lock:
             for key, _ in self._keys(username, address):
                 self._prune(key, now).append(now)
+            if len(self._failures) > self._sweep_at:
+                self._sweep(now)
+
+    def _sweep(self, now: datetime) -> None:
+        """Forget keys whose failures have all aged out, so spraying many usernames cannot
+        grow memory without bound; the threshold doubles with what remains."""
+        for key in list(self._failures):
+            if not self._prune(key, now):
+                del self._failures[key]
+        self._sweep_at = max(_SWEEP_AT, 2 * len(self._failures))
+
+    def __len__(self) -> int:
+        """How many (user, address) and address keys are tracked."""
+        return len(self._failures)
 
     def succeed(self, username: str, address: str) -> None:
         with self._lock:

@@ -197,6 +197,8 @@ class IdentityService:
             return None
         if session.expires_at - now < self._ttl / 2:
             self._sessions.extend(id_hash, now + self._ttl)
+            # Hand back the renewed expiry, so the caller can renew the cookie with it.
+            session = session.model_copy(update={"expires_at": now + self._ttl})
         return self._principal(user, "session"), session
 
     def purge_expired_sessions(self) -> int:
