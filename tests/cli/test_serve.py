@@ -60,6 +60,8 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
         if process.poll() is None:
             process.kill()
             process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def test_first_start_prints_an_admin_who_can_log_in_and_shutdown_flushes_self_telemetry(

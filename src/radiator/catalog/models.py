@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import IntEnum
+from typing import Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
@@ -19,7 +20,10 @@ __all__ = [
     "Tier",
 ]
 
-_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+_SLUG_RE = re.compile(_SLUG_PATTERN)
+# The pattern is published in the OpenAPI schema; the validator gives the friendlier message.
+_SLUG_SCHEMA: dict[str, Any] = {"pattern": _SLUG_PATTERN}
 
 
 def _check_slug(value: str) -> str:
@@ -60,7 +64,7 @@ class Team(BaseModel):
 
 
 class TeamCreate(_Strict):
-    name: str = Field(examples=["payments"])
+    name: str = Field(examples=["payments"], json_schema_extra=_SLUG_SCHEMA)
     display_name: str = Field("", max_length=200)
     description: str = Field("", max_length=2000)
     members: list[str] = Field(default_factory=list, max_length=500)
@@ -86,7 +90,7 @@ class Service(BaseModel):
 
 
 class ServiceCreate(_Strict):
-    name: str = Field(examples=["checkout"])
+    name: str = Field(examples=["checkout"], json_schema_extra=_SLUG_SCHEMA)
     display_name: str = Field("", max_length=200)
     team: str | None = Field(None, examples=["payments"])
     tier: Tier = Tier.MEDIUM

@@ -147,5 +147,7 @@ def print_checks(checks: list[Check]) -> bool:
         mark = "[green]ok     [/]" if check.ok else "[bold red]PROBLEM[/]"
         console.print(f"{mark} {check.name:<{width}}  {escape(check.detail)}", soft_wrap=True)
         if check.fix:
-            console.print(f"        {'':<{width}}  [yellow]fix:[/] {escape(check.fix)}", soft_wrap=True)
+            console.print(
+                f"        {'':<{width}}  [yellow]fix:[/] {escape(check.fix)}", soft_wrap=True
+            )
     return all(check.ok for check in checks)

@@ -68,10 +68,17 @@ class SpanStatus(StrEnum):
 
 
 def utc(moment: datetime) -> datetime:
-    """Return ``moment`` as an aware UTC datetime; naive values are taken to be UTC."""
+    """Return ``moment`` as an aware UTC datetime; naive values are taken to be UTC.
+
+    Raises:
+        ValueError: the moment cannot be expressed in UTC (e.g. year 9999 at UTC-23:00).
+    """
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(f"{moment.isoformat()} is out of the representable range") from exc
 
 
 def is_valid_metric_name(name: str) -> bool:

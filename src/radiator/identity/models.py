@@ -24,7 +24,8 @@ __all__ = [
     "UserUpdate",
 ]
 
-_USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+_USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,62}$"
+_USERNAME_RE = re.compile(_USERNAME_PATTERN)
 
 
 class Role(StrEnum):
@@ -88,7 +89,7 @@ def _check_username(value: str) -> str:
 
 
 class UserCreate(_Strict):
-    username: str = Field(examples=["ada"])
+    username: str = Field(examples=["ada"], json_schema_extra={"pattern": _USERNAME_PATTERN})
     password: str = Field(min_length=12, max_length=1024)
     role: Role = Role.VIEWER
     display_name: str = Field("", max_length=200)

@@ -311,9 +311,16 @@ class IdentityService:
         if not allowed:
             raise PermissionDeniedError(f"this action needs the '{scope}' scope", scope=str(scope))
 
-    def record_denied(self, caller: Caller, action: str, reason: str) -> None:
-        """Record a request refused before any principal was known (no credentials)."""
-        self._decision(caller, "authz.anonymous", Outcome.DENIED, action, reason=reason)
+    def record_denied(
+        self, caller: Caller, action: str, reason: str, *, via: str = "anonymous"
+    ) -> None:
+        """Record a refused request: without credentials (``via`` anonymous) or with a session
+        whose CSRF token was missing (``via`` session)."""
+        self._decision(caller, f"authz.{via}", Outcome.DENIED, action, reason=reason)
+
+    def record_allowed(self, principal: Principal, caller: Caller, action: str) -> None:
+        """Record an action open to any valid credentials (who am I, log out)."""
+        self._decision(caller, f"authz.{principal.via}", Outcome.ALLOWED, action)
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from radiator.audit import Outcome
 from radiator.core.caller import Caller
 from radiator.errors import AuthenticationError, PermissionDeniedError
 from radiator.identity import Principal, Scope, Session
@@ -95,7 +94,10 @@ async def authenticate(request: Request, runtime: Runtime) -> tuple[Principal, S
             principal, session = found
             if request.method not in SAFE_METHODS and not await _csrf_ok(request, session):
                 runtime.identity.record_denied(
-                    caller_of(request, principal.actor), _action(request), "csrf_token_missing"
+                    caller_of(request, principal.actor),
+                    _action(request),
+                    "csrf_token_missing",
+                    via="session",
                 )
                 raise PermissionDeniedError(
                     "missing or wrong CSRF token: send the X-CSRF-Token header "
@@ -112,14 +114,8 @@ async def authenticated(request: Request, runtime: Runtime) -> tuple[Principal, 
     """``authenticate`` for actions open to any valid credentials (who am I, log out); the
     allowed decision is recorded the way a scope check records it."""
     principal, session = await authenticate(request, runtime)
-    caller = caller_of(request, principal.actor)
-    runtime.audit.record(
-        "authz." + principal.via,
-        actor=principal.actor,
-        outcome=Outcome.ALLOWED,
-        target=_action(request),
-        ip=caller.ip,
-        request_id=caller.request_id,
+    runtime.identity.record_allowed(
+        principal, caller_of(request, principal.actor), _action(request)
     )
     return principal, session
 

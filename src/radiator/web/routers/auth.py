@@ -31,11 +31,12 @@ class Me(BaseModel):
 
 
 def set_session_cookie(response: Response, runtime: RuntimeDep, value: str) -> None:
+    """A browser-session cookie: the server enforces the sliding ``session_ttl_hours``, so the
+    cookie itself carries no expiry that would cut a session still in use."""
     settings = runtime.settings
     response.set_cookie(
         SESSION_COOKIE,
         value,
-        max_age=int(settings.session_ttl_hours * 3600),
         httponly=True,
         secure=settings.session_cookie_secure,
         samesite="lax",

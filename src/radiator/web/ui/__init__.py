@@ -1,1 +1,5 @@
 """The web UI: server-rendered pages and their static files."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
