@@ -26,6 +26,7 @@ __all__ = ["Settings", "load_settings"]
 
 LogLevelName = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 TelemetryBackend = Literal["duckdb"]
+WalSync = Literal["always", "interval", "never"]
 
 
 class Settings(BaseSettings):
@@ -85,6 +86,34 @@ class Settings(BaseSettings):
     )
     self_telemetry_flush_seconds: float = Field(
         10.0, gt=0, description="How often Radiator's own metrics are written to the store."
+    )
+    ingest_buffer_max_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Most telemetry held in memory awaiting a flush; beyond it HTTP ingest "
+        "answers 503 with Retry-After and UDP packets are dropped (and counted).",
+    )
+    ingest_flush_seconds: float = Field(
+        1.0, gt=0, description="Longest time accepted telemetry waits before it is queryable."
+    )
+    ingest_flush_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="Flush early once this much telemetry is buffered.",
+    )
+    wal_sync: WalSync = Field(
+        "interval",
+        description="When the write-ahead log is forced to disk: 'always' (every batch, "
+        "survives power loss), 'interval' (every flush; survives a killed process), 'never'.",
+    )
+    wal_segment_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024 * 1024, description="Size at which a new log segment starts."
+    )
+    max_series_per_metric: int = Field(
+        10_000,
+        ge=1,
+        description="Distinct tag combinations one metric may have; points of further "
+        "series are rejected with a reason and counted.",
     )
     demo_tick_seconds: float = Field(
         5.0, gt=0, description="How often `radiator demo` feeds new live data."

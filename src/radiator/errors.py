@@ -13,6 +13,7 @@ __all__ = [
     "ConflictError",
     "InvalidInputError",
     "NotFoundError",
+    "OverloadedError",
     "PermissionDeniedError",
     "RadiatorError",
     "RateLimitedError",
@@ -77,3 +78,13 @@ class ConfigError(RadiatorError):
     """A setting has a value Radiator cannot start with."""
 
     code = "config_error"
+
+
+class OverloadedError(RadiatorError):
+    """Radiator cannot take more data right now (buffer full); retry after a pause."""
+
+    code = "overloaded"
+
+    def __init__(self, message: str, *, retry_after: float, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.retry_after = retry_after

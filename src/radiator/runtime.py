@@ -13,6 +13,7 @@ from radiator.catalog import CatalogService
 from radiator.config import Settings
 from radiator.core.telemetry import TelemetryStore
 from radiator.identity import IdentityService, LoginLimiter
+from radiator.ingest import IngestPipeline, SelfMetrics, SeriesLimiter
 from radiator.storage.state import (
     Database,
     SqlAuditStore,
@@ -22,6 +23,7 @@ from radiator.storage.state import (
     SqlUserStore,
 )
 from radiator.storage.telemetry import open_telemetry_store
+from radiator.storage.wal import FileWriteAheadLog
 
 __all__ = ["Runtime"]
 
@@ -29,7 +31,13 @@ __all__ = ["Runtime"]
 class Runtime:
     """The object graph of one Radiator process."""
 
-    def __init__(self, settings: Settings, *, migrate: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        migrate: bool = True,
+        self_metrics: SelfMetrics | None = None,
+    ) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.resolved_state_dsn)
@@ -52,7 +60,28 @@ class Runtime:
             session_ttl=timedelta(hours=settings.session_ttl_hours),
         )
         self.catalog = CatalogService(SqlCatalogStore(self.db), self.audit)
+        self.self_metrics = self_metrics or SelfMetrics()
+        self.wal = FileWriteAheadLog(
+            settings.data_dir / "wal",
+            sync=settings.wal_sync,
+            segment_bytes=settings.wal_segment_bytes,
+            start_after=self.telemetry.checkpoint(),
+        )
+        self.ingest = IngestPipeline(
+            self.wal,
+            self.telemetry,
+            limiter=SeriesLimiter(settings.max_series_per_metric),
+            metrics=self.self_metrics,
+            max_buffer_bytes=settings.ingest_buffer_max_bytes,
+            flush_bytes=settings.ingest_flush_bytes,
+        )
+        self.ingest.recover()
 
     def close(self) -> None:
-        self.telemetry.close()
-        self.db.close()
+        """Flush buffered telemetry, then release the log and both stores."""
+        try:
+            self.ingest.flush()
+        finally:
+            self.wal.close()
+            self.telemetry.close()
+            self.db.close()

@@ -17,6 +17,12 @@ from radiator.runtime import Runtime
 SERVICE_ROUTE = "/api/v1/services/{name}"
 
 
+def run_self_telemetry(app: FastAPI) -> None:
+    """Run the self-telemetry job, then flush the ingest pipeline it writes through."""
+    app.state.scheduler.run_once(self_telemetry_job(app))
+    app.state.runtime.ingest.flush()
+
+
 def self_telemetry_job(app: FastAPI) -> Job:
     scheduler: Scheduler = app.state.scheduler
     (job,) = [job for job in scheduler.jobs if job.name == "self-telemetry"]
@@ -62,8 +68,7 @@ def test_flushing_writes_request_counts_per_route_template(
         client.get(f"/api/v1/services/{name}", headers=admin_headers)
     client.get("/api/v1/services/checkout")  # no credentials: 401
 
-    scheduler: Scheduler = app.state.scheduler
-    scheduler.run_once(self_telemetry_job(app))
+    run_self_telemetry(app)
 
     by_status = totals(runtime, REQUESTS, ("method", "status"), route=SERVICE_ROUTE)
     assert by_status == {("GET", "2xx"): 2, ("GET", "4xx"): 2}
@@ -76,7 +81,7 @@ def test_flushing_writes_latency_summaries_per_route(
 ) -> None:
     for _ in range(3):
         client.get("/healthz")
-    app.state.scheduler.run_once(self_telemetry_job(app))
+    run_self_telemetry(app)
 
     for stat in ("avg", "p50", "p95", "p99", "max"):
         latency = totals(runtime, f"{LATENCY}.{stat}", ("route", "method"))
@@ -90,7 +95,7 @@ def test_unknown_urls_are_counted_under_one_unmatched_route(
 ) -> None:
     for i in range(5):
         client.get(f"/no/such/page/{i}")
-    app.state.scheduler.run_once(self_telemetry_job(app))
+    run_self_telemetry(app)
 
     routes = totals(runtime, REQUESTS, ("route", "status"))
     assert routes[("unmatched", "4xx")] == 5
@@ -102,15 +107,14 @@ def test_refused_and_oversized_requests_are_counted_too(
 ) -> None:
     too_big = b"x" * (runtime.settings.max_body_bytes + 1)
     client.post("/api/v1/teams", content=too_big, headers={"Content-Type": "application/json"})
-    app.state.scheduler.run_once(self_telemetry_job(app))
+    run_self_telemetry(app)
     assert totals(runtime, REQUESTS, ("status",)) == {("4xx",): 1}
 
 
 def test_draining_empties_the_buffer(app: FastAPI, client: TestClient, runtime: Runtime) -> None:
     client.get("/healthz")
-    job = self_telemetry_job(app)
-    app.state.scheduler.run_once(job)
-    app.state.scheduler.run_once(job)  # nothing new: the count is not written twice
+    run_self_telemetry(app)
+    run_self_telemetry(app)  # nothing new: the count is not written twice
     assert totals(runtime, REQUESTS, ("route",)) == {("/healthz",): 1}
 
 

@@ -5,6 +5,7 @@ Domain code depends on this Protocol only; ``radiator.storage.telemetry`` picks 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -81,6 +82,10 @@ class TelemetryStore(Protocol):
       returns the number of rows stored. It stores the whole batch or nothing: a batch that
       does not fit the schema raises ``InvalidInputError`` naming the column, a backend
       failure raises ``StorageError``.
+    - ``append_many`` stores several batches and, when given, raises the ingest checkpoint
+      (the last write-ahead-log sequence number stored) in one transaction, so replaying the
+      log after a crash neither loses nor duplicates rows. ``checkpoint`` returns it (0 when
+      nothing was ever checkpointed).
     - ``query_buckets`` returns series ordered by their tags; buckets without data are omitted.
       Series lacking a ``group_by`` tag are grouped under the empty value.
     - ``count`` returns how many rows of a signal fall in a range (all rows when None); spans
@@ -91,6 +96,12 @@ class TelemetryStore(Protocol):
     def create_schema(self) -> None: ...
 
     def append(self, signal: Signal, batch: pa.Table) -> int: ...
+
+    def append_many(
+        self, batches: Sequence[tuple[Signal, pa.Table]], checkpoint: int | None = None
+    ) -> int: ...
+
+    def checkpoint(self) -> int: ...
 
     def query_buckets(self, query: BucketQuery) -> list[Series]: ...
 

@@ -33,6 +33,19 @@ Labels = dict[str, str]
 
 
 class MetricKind(StrEnum):
+    """How a point's value is to be read.
+
+    - ``counter``: an increment, the amount counted since the previous point of the same
+      series (a delta). Cumulative sources (Prometheus, OTLP cumulative sums) are turned into
+      deltas at ingest, so ``sum`` over any window is the increase and rollups just add up.
+    - ``gauge``: a level at that instant (memory in use, queue depth).
+    - ``histogram``: one bucket of a distribution: a delta count of observations with a
+      ``le`` tag holding the bucket's upper bound (``+Inf`` for the last), alongside
+      ``<name>.sum`` and ``<name>.count`` counter points (Prometheus' layout).
+    - ``timer``: a summary statistic of durations aggregated before storage (StatsD timers:
+      ``<name>.count``, ``.sum``, ``.min``, ``.max``, ``.p50`` … ``.p99``), in milliseconds.
+    """
+
     COUNTER = "counter"
     GAUGE = "gauge"
     HISTOGRAM = "histogram"

@@ -36,13 +36,35 @@ def _quantile(sorted_values: list[float], q: float) -> float:
     return sorted_values[index]
 
 
+_TagKey = tuple[tuple[str, str], ...]
+
+
 class SelfMetrics:
-    """Thread-safe per-route request counters and latency summaries."""
+    """Thread-safe counters, observations and per-route request summaries of Radiator itself.
+
+    ``count`` adds to a counter, ``observe`` records a value to summarise (count, avg, max),
+    ``observe_request`` keeps per-route latency quantiles; ``drain`` turns everything since
+    the previous drain into points and starts over.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._routes: dict[tuple[str, str], _RouteStats] = {}
+        self._counters: dict[tuple[str, _TagKey], float] = defaultdict(float)
+        self._observed: dict[tuple[str, _TagKey], list[float]] = defaultdict(list)
         self._seen = 0
+
+    def count(self, name: str, tags: dict[str, str], amount: float = 1) -> None:
+        key = (name, tuple(sorted(tags.items())))
+        with self._lock:
+            self._counters[key] += amount
+
+    def observe(self, name: str, tags: dict[str, str], value: float) -> None:
+        key = (name, tuple(sorted(tags.items())))
+        with self._lock:
+            values = self._observed[key]
+            if len(values) < _MAX_SAMPLES:
+                values.append(value)
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         millis = seconds * 1000.0
@@ -63,7 +85,18 @@ class SelfMetrics:
         """Points for everything observed since the last drain; resets the counters."""
         with self._lock:
             routes, self._routes = self._routes, {}
+            counters, self._counters = self._counters, defaultdict(float)
+            observed, self._observed = self._observed, defaultdict(list)
         points: list[Point] = []
+        for (name, tag_key), total in sorted(counters.items()):
+            points.append(Point(name, total, now, dict(tag_key), MetricKind.COUNTER))
+        for (name, tag_key), values in sorted(observed.items()):
+            tags = dict(tag_key)
+            points.append(
+                Point(f"{name}.avg", sum(values) / len(values), now, tags, MetricKind.TIMER)
+            )
+            points.append(Point(f"{name}.max", max(values), now, tags, MetricKind.TIMER))
+            points.append(Point(f"{name}.count", len(values), now, tags, MetricKind.COUNTER))
         for (route, method), stats in sorted(routes.items()):
             base = {"route": route, "method": method}
             for status_class, count in sorted(stats.by_status.items()):

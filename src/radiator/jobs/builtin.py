@@ -6,20 +6,31 @@ from radiator.core.clock import system_clock
 from radiator.core.schema import points_batch
 from radiator.core.telemetry import Signal
 from radiator.core.types import MetricKind, Point
-from radiator.ingest import SelfMetrics
 from radiator.jobs.scheduler import Scheduler
 from radiator.runtime import Runtime
 
 __all__ = ["schedule_builtin_jobs"]
 
 
-def schedule_builtin_jobs(scheduler: Scheduler, runtime: Runtime, metrics: SelfMetrics) -> None:
-    """Register self-telemetry flushing and session clean-up on ``scheduler``."""
+def schedule_builtin_jobs(scheduler: Scheduler, runtime: Runtime) -> None:
+    """Register ingest flushing, self-telemetry and session clean-up on ``scheduler``.
+
+    Self-telemetry is registered before the ingest flush, so on shutdown its last points
+    are submitted first and then flushed.
+    """
     settings = runtime.settings
+    metrics = runtime.self_metrics
+
+    def flush_ingest() -> None:
+        runtime.ingest.flush()
+        if settings.wal_sync == "interval":
+            runtime.ingest.sync()
 
     def flush_self_telemetry() -> None:
         now = system_clock()
         points = metrics.drain(now)
+        for name, value in runtime.ingest.gauges().items():
+            points.append(Point(name, value, now, {}, MetricKind.GAUGE))
         for job in scheduler.jobs:
             tags = {"job": job.name}
             points.append(Point("radiator.job.runs", job.stats.runs, now, tags, MetricKind.GAUGE))
@@ -36,7 +47,7 @@ def schedule_builtin_jobs(scheduler: Scheduler, runtime: Runtime, metrics: SelfM
                 )
             )
         if points:
-            runtime.telemetry.append(Signal.POINTS, points_batch(points))
+            runtime.ingest.submit_tables({Signal.POINTS: points_batch(points)})
 
     def purge_sessions() -> None:
         runtime.identity.purge_expired_sessions()
@@ -48,4 +59,11 @@ def schedule_builtin_jobs(scheduler: Scheduler, runtime: Runtime, metrics: SelfM
             flush_self_telemetry,
             run_on_stop=True,
         )
+    scheduler.every(
+        settings.ingest_flush_seconds,
+        "ingest-flush",
+        flush_ingest,
+        run_on_stop=True,
+        wake=runtime.ingest.flush_wanted,
+    )
     scheduler.every(600, "session-purge", purge_sessions)

@@ -31,6 +31,7 @@ class Job:
     interval: float
     work: Callable[[], None]
     run_on_stop: bool = False
+    wake: threading.Event | None = None
     stats: JobStats = field(default_factory=JobStats)
 
 
@@ -51,9 +52,16 @@ class Scheduler:
         return list(self._jobs)
 
     def every(
-        self, seconds: float, name: str, work: Callable[[], None], *, run_on_stop: bool = False
+        self,
+        seconds: float,
+        name: str,
+        work: Callable[[], None],
+        *,
+        run_on_stop: bool = False,
+        wake: threading.Event | None = None,
     ) -> Job:
-        job = Job(name, seconds, work, run_on_stop)
+        """Run ``work`` every ``seconds``, or sooner whenever ``wake`` is set."""
+        job = Job(name, seconds, work, run_on_stop, wake)
         self._jobs.append(job)
         return job
 
@@ -67,6 +75,9 @@ class Scheduler:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
+        for job in self._jobs:
+            if job.wake is not None:
+                job.wake.set()
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
@@ -87,5 +98,12 @@ class Scheduler:
             job.stats.last_duration_s = time.perf_counter() - started
 
     def _loop(self, job: Job) -> None:
-        while not self._stopping.wait(job.interval):
+        while True:
+            if job.wake is not None:
+                job.wake.wait(job.interval)
+                job.wake.clear()
+            else:
+                self._stopping.wait(job.interval)
+            if self._stopping.is_set():
+                return
             self.run_once(job)

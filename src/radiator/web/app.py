@@ -16,7 +16,7 @@ from radiator.jobs import Scheduler, schedule_builtin_jobs
 from radiator.runtime import Runtime
 from radiator.web.errors import install_error_handlers, problem_responses
 from radiator.web.middleware import RequestContextMiddleware
-from radiator.web.routers import audit, auth, catalog, health, tokens, users
+from radiator.web.routers import audit, auth, catalog, health, ingest, tokens, users
 from radiator.web.ui import pages
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -46,16 +46,16 @@ def create_app(
         configure_jobs: registers extra jobs, e.g. the demo's live feed.
         demo_login: ``{"key", "username"}`` enables the demo's one-click login link.
     """
-    metrics = SelfMetrics() if settings.self_telemetry else None
+    metrics = runtime.self_metrics if runtime is not None else SelfMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = runtime is None
-        rt = runtime or Runtime(settings)
+        rt = runtime or Runtime(settings, self_metrics=metrics)
         app.state.runtime = rt
         scheduler = Scheduler()
         app.state.scheduler = scheduler
-        schedule_builtin_jobs(scheduler, rt, metrics or SelfMetrics())
+        schedule_builtin_jobs(scheduler, rt)
         if configure_jobs is not None:
             configure_jobs(scheduler, rt)
         if run_jobs:
@@ -82,12 +82,14 @@ def create_app(
     app.state.demo_login = demo_login
     install_error_handlers(app)
     app.add_middleware(
-        RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        metrics=metrics if settings.self_telemetry else None,
     )
 
     # Errors any API route can answer with; routes declare their own 404/409/429 on top.
     api = APIRouter(prefix=API_PREFIX, responses=problem_responses(400, 401, 403, 413, 422))
-    for module in (auth, users, tokens, catalog, audit):
+    for module in (auth, users, tokens, catalog, audit, ingest):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

@@ -22,6 +22,7 @@ from radiator.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    OverloadedError,
     PermissionDeniedError,
     RadiatorError,
     RateLimitedError,
@@ -46,6 +47,7 @@ _STATUS: list[tuple[type[RadiatorError], int]] = [
     (AuthenticationError, 401),
     (PermissionDeniedError, 403),
     (RateLimitedError, 429),
+    (OverloadedError, 503),
     (StorageError, 503),
     (ConfigError, 500),
 ]
@@ -100,6 +102,7 @@ _HEADERS: dict[int, dict[str, Any]] = {
         }
     },
 }
+_HEADERS[503] = _HEADERS[429]
 _DESCRIPTIONS = {
     400: "Malformed request, e.g. a JSON body that does not parse",
     401: "No valid credentials",
@@ -109,6 +112,7 @@ _DESCRIPTIONS = {
     413: "Request body larger than the max_body_bytes setting",
     422: "Invalid input; `errors` names each field",
     429: "Too many requests",
+    503: "Radiator is overloaded (the ingest buffer is full); retry after Retry-After seconds",
 }
 
 
@@ -170,7 +174,7 @@ async def _radiator_error(request: Request, exc: Exception) -> JSONResponse:
     status = _status_of(exc)
     headers: dict[str, str] = {}
     errors = None
-    if isinstance(exc, RateLimitedError):
+    if isinstance(exc, RateLimitedError | OverloadedError):
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))
     if isinstance(exc, AuthenticationError):
         headers["WWW-Authenticate"] = 'Bearer realm="radiator"'

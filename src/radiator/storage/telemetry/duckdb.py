@@ -249,6 +249,47 @@ class DuckDBTelemetryStore:
         with self._cursor() as cursor:
             for signal in Signal:
                 cursor.execute(_CREATE_SQL[signal])
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS ingest_checkpoint (id INTEGER PRIMARY KEY, seq BIGINT)"
+            )
+            cursor.execute("INSERT OR IGNORE INTO ingest_checkpoint VALUES (1, 0)")
+
+    def append_many(
+        self, batches: Sequence[tuple[Signal, pa.Table]], checkpoint: int | None = None
+    ) -> int:
+        """Append several batches and move the ingest checkpoint in one transaction."""
+        tables = [
+            (_as_signal(signal), _conform_batch(_as_signal(signal), batch))
+            for signal, batch in batches
+        ]
+        rows = 0
+        with self._cursor() as cursor:
+            cursor.begin()
+            try:
+                for signal, table in tables:
+                    if table.num_rows == 0:
+                        continue
+                    cursor.register(_BATCH_VIEW, table)
+                    if "attributes" in table.column_names:
+                        self._check_json(cursor, signal)
+                    cursor.execute(_INSERT_SQL[signal])
+                    cursor.unregister(_BATCH_VIEW)
+                    rows += table.num_rows
+                if checkpoint is not None:
+                    cursor.execute(
+                        "UPDATE ingest_checkpoint SET seq = greatest(seq, $seq) WHERE id = 1",
+                        {"seq": checkpoint},
+                    )
+                cursor.commit()
+            except BaseException:
+                cursor.rollback()
+                raise
+        return rows
+
+    def checkpoint(self) -> int:
+        with self._cursor() as cursor:
+            row = cursor.execute("SELECT seq FROM ingest_checkpoint WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
 
     def append(self, signal: Signal, batch: pa.Table) -> int:
         signal = _as_signal(signal)
