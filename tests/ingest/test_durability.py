@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import httpx
+
 from support import free_port
 
 RADIATOR = str(Path(sys.executable).with_name("radiator"))
