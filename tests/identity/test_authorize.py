@@ -9,7 +9,7 @@ from radiator.core.caller import Caller
 from radiator.errors import PermissionDeniedError
 from radiator.identity import ApiTokenCreate, IdentityService, Principal, Role, Scope, UserCreate
 
-from .support import PASSWORD, last_record
+from .support import PASSWORD, FakeClock, last_record
 
 REQUEST = Caller("ada", ip="192.0.2.10", request_id="req-42")
 
@@ -82,3 +82,27 @@ def test_request_without_credentials_is_recorded_as_denied(
         {"reason": "no_token"},
         "192.0.2.99",
     )
+
+
+def test_allowed_ingest_decisions_are_recorded_once_a_minute_with_the_uses_between(
+    identity: IdentityService, audit: AuditLog, clock: FakeClock
+) -> None:
+    identity.create_user(UserCreate(username="agent", password=PASSWORD, role=Role.EDITOR))
+    created = identity.create_token(
+        "agent", ApiTokenCreate(name="host", scopes=[Scope.INGEST]), Caller("root")
+    )
+    principal = identity.token_principal(created.secret, REQUEST)
+    for _ in range(5):
+        identity.authorize(principal, Scope.INGEST, REQUEST, "POST /api/v1/ingest")
+        clock.advance(seconds=10)
+    clock.advance(seconds=30)
+    identity.authorize(principal, Scope.INGEST, REQUEST, "POST /api/v1/ingest")
+    with pytest.raises(PermissionDeniedError):
+        identity.authorize(principal, Scope.WRITE, REQUEST, "POST /api/v1/services")
+    with pytest.raises(PermissionDeniedError):
+        identity.authorize(principal, Scope.WRITE, REQUEST, "POST /api/v1/services")
+
+    records = audit.search(AuditQuery(action="authz.token", actor=principal.actor))
+    allowed = [r for r in records if r.outcome is Outcome.ALLOWED]
+    assert [r.detail.get("uses_since_previous_record") for r in allowed] == [4, 0]
+    assert len([r for r in records if r.outcome is Outcome.DENIED]) == 2

@@ -6,7 +6,8 @@ Every authentication and authorisation decision goes to the audit log, allowed o
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+import threading
+from datetime import datetime, timedelta
 
 from radiator.audit import AuditLog, Outcome
 from radiator.core.caller import SYSTEM, Caller
@@ -42,6 +43,36 @@ __all__ = ["IdentityService", "NewSession"]
 _PREFIX_LEN = len(TOKEN_PREFIX) + 6
 
 
+_INGEST_AUDIT_WINDOW = timedelta(minutes=1)
+
+
+class _UseCoalescer:
+    """Allowed ingest decisions arrive many times a second from agents and browsers; one
+    audit record per actor and endpoint per window, counting the uses in between, keeps the
+    log readable and ingest off the state database. Denials are never coalesced."""
+
+    def __init__(self, window: timedelta, clock: Clock) -> None:
+        self._window = window
+        self._clock = clock
+        self._seen: dict[tuple[str, str], tuple[datetime, int]] = {}
+        self._lock = threading.Lock()
+
+    def note(self, actor: str, action: str) -> int | None:
+        """None when this use falls in the current window; otherwise the uses not yet
+        recorded since the previous record (the caller writes a record now)."""
+        now = self._clock()
+        key = (actor, action)
+        with self._lock:
+            previous = self._seen.get(key)
+            if previous is not None and now - previous[0] < self._window:
+                self._seen[key] = (previous[0], previous[1] + 1)
+                return None
+            if len(self._seen) > 10_000:
+                self._seen.clear()
+            self._seen[key] = (now, 0)
+            return previous[1] if previous is not None else 0
+
+
 class NewSession:
     """A session just created: the cookie value is only known here."""
 
@@ -70,6 +101,7 @@ class IdentityService:
         self._limiter = limiter
         self._ttl = session_ttl
         self._clock = clock
+        self._ingest_uses = _UseCoalescer(_INGEST_AUDIT_WINDOW, clock)
 
     # -- users -----------------------------------------------------------------------------
 
@@ -299,6 +331,12 @@ class IdentityService:
         """
         allowed = principal.has(scope)
         outcome = Outcome.ALLOWED if allowed else Outcome.DENIED
+        detail: dict[str, object] = {"scope": str(scope)}
+        if allowed and scope is Scope.INGEST:
+            repeats = self._ingest_uses.note(principal.actor, action)
+            if repeats is None:
+                return
+            detail["uses_since_previous_record"] = repeats
         self._audit.record(
             "authz." + principal.via,
             actor=principal.actor,
@@ -306,7 +344,7 @@ class IdentityService:
             target=action,
             ip=caller.ip,
             request_id=caller.request_id,
-            scope=str(scope),
+            **detail,
         )
         if not allowed:
             raise PermissionDeniedError(f"this action needs the '{scope}' scope", scope=str(scope))
