@@ -9,10 +9,11 @@ is generated from this class (``radiator config docs``) and a test keeps them in
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,11 +23,57 @@ from pydantic_settings import (
 
 from radiator.errors import ConfigError
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["ScrapeTarget", "Settings", "load_settings"]
 
 LogLevelName = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 TelemetryBackend = Literal["duckdb"]
 WalSync = Literal["always", "interval", "never"]
+
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+class ScrapeTarget(BaseModel):
+    """One Prometheus metrics endpoint to scrape (an entry of ``scrape_targets``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    job: str = Field(
+        min_length=1, max_length=200, description="Value of the `job` tag of every series."
+    )
+    url: str = Field(description="http:// or https:// URL of the endpoint, e.g. .../metrics.")
+    interval_seconds: float = Field(15.0, gt=0, description="Time between two scrapes.")
+    timeout_seconds: float | None = Field(
+        None,
+        gt=0,
+        description="Longest a scrape may take; empty means 10 s or the interval if shorter.",
+    )
+    labels: dict[str, str] = Field(
+        {}, description="Extra tags for every series (`instance` may be overridden here)."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        scheme, _, rest = value.partition("://")
+        if scheme.lower() not in ("http", "https") or not rest.split("/", 1)[0]:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _label_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not _LABEL_NAME.match(name) or name.startswith("__"):
+                raise ValueError(f"{name!r} is not a Prometheus label name")
+            if name == "job":
+                raise ValueError("set the job with `job`, not in labels")
+        return value
+
+    @property
+    def timeout(self) -> float:
+        if self.timeout_seconds is None:
+            return min(10.0, self.interval_seconds)
+        return self.timeout_seconds
 
 
 class Settings(BaseSettings):
@@ -115,9 +162,60 @@ class Settings(BaseSettings):
         description="Distinct tag combinations one metric may have; points of further "
         "series are rejected with a reason and counted.",
     )
+    scrape_targets: list[ScrapeTarget] = Field(
+        [],
+        description="Prometheus endpoints to scrape, each {job, url, interval_seconds (15), "
+        "timeout_seconds, labels}: one [[scrape_targets]] table each in the TOML file, a JSON "
+        "list in the environment. See docs/ingest/prometheus.md.",
+    )
+    statsd_host: str = Field(
+        "127.0.0.1",
+        description="Address the StatsD/DogStatsD UDP listener binds to ('0.0.0.0' for all "
+        "interfaces, '::' for IPv6). See docs/ingest/statsd.md.",
+    )
+    statsd_port: int = Field(
+        8125, ge=0, le=65535, description="UDP port of the StatsD listener; 0 turns it off."
+    )
+    statsd_flush_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="StatsD aggregation interval: counters, sets and timers are summed up "
+        "and written once per interval, like StatsD's flushInterval.",
+    )
+    statsd_max_keys: int = Field(
+        100_000,
+        ge=1,
+        description="Most distinct StatsD series (name + tags) aggregated per interval, and "
+        "most gauges remembered; samples of further series are dropped and counted "
+        "(radiator.statsd.overflow).",
+    )
+    statsd_gauge_ttl_seconds: float = Field(
+        3600.0,
+        gt=0,
+        description="A StatsD gauge is written again every interval until it has not been "
+        "updated for this long.",
+    )
+    statsd_receive_buffer_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Kernel receive buffer (SO_RCVBUF) of the StatsD socket; absorbs bursts. "
+        "Above net.core.rmem_max it needs root or CAP_NET_ADMIN.",
+    )
     demo_tick_seconds: float = Field(
         5.0, gt=0, description="How often `radiator demo` feeds new live data."
     )
+
+    @field_validator("scrape_targets")
+    @classmethod
+    def _distinct_targets(cls, value: list[ScrapeTarget]) -> list[ScrapeTarget]:
+        seen: set[tuple[str, str]] = set()
+        for target in value:
+            if target.timeout > target.interval_seconds:
+                raise ValueError(f"{target.url}: timeout_seconds exceeds interval_seconds")
+            if (target.job, target.url) in seen:
+                raise ValueError(f"{target.url} is listed twice for job {target.job!r}")
+            seen.add((target.job, target.url))
+        return value
 
     @field_validator("state_dsn")
     @classmethod
@@ -161,13 +259,16 @@ class Settings(BaseSettings):
 
 
 def _describe(error: dict[str, Any]) -> str:
-    name = ".".join(str(part) for part in error["loc"]) or "settings"
+    loc = [str(part) for part in error["loc"]]
+    name = ".".join(loc) or "settings"
     message = str(error["msg"])
-    if error["type"] == "extra_forbidden":
+    if error["type"] == "extra_forbidden" and len(loc) > 1:  # inside e.g. a scrape target
+        message = "is not a field it takes (see docs/configuration.md)"
+    elif error["type"] == "extra_forbidden":
         message = "is not a Radiator setting (see docs/configuration.md for the list)"
     elif "input" in error and error["type"] != "missing":
         message = f"{message} (got {error['input']!r})"
-    env_name = "RADIATOR_" + name.upper()
+    env_name = "RADIATOR_" + (loc[0] if loc else name).upper()
     return f"setting '{name}' ({env_name}): {message}"
 
 

@@ -14,6 +14,8 @@ from radiator.config import Settings
 from radiator.core.telemetry import TelemetryStore
 from radiator.identity import IdentityService, LoginLimiter
 from radiator.ingest import IngestPipeline, SelfMetrics, SeriesLimiter
+from radiator.ingest.otlp import OtlpReceiver
+from radiator.ingest.prometheus_remote import RemoteWriteReceiver
 from radiator.storage.state import (
     Database,
     SqlAuditStore,
@@ -76,6 +78,10 @@ class Runtime:
             flush_bytes=settings.ingest_flush_bytes,
         )
         self.ingest.recover()
+        # Cumulative OTLP streams are remembered between exports to store their deltas.
+        self.otlp = OtlpReceiver(self.ingest, max_body_bytes=settings.max_body_bytes)
+        # Counter values and metric metadata remembered between Prometheus remote writes.
+        self.remote_write = RemoteWriteReceiver()
 
     def close(self) -> None:
         """Flush buffered telemetry, then release the log and both stores."""

@@ -1,4 +1,4 @@
-"""The `radiator` command: serve, demo, db, users, tokens, doctor, config and version."""
+"""The `radiator` command: serve, demo, agent, db, users, tokens, doctor, config and version."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import uvicorn
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from radiator import __version__
-from radiator.cli import configdocs, doctor, tokens, users
+from radiator.cli import agent, configdocs, doctor, tokens, users
 from radiator.cli.common import console, fail, open_runtime, settings_or_exit
 from radiator.config import Settings
 from radiator.core.caller import Caller
@@ -39,6 +39,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users.app, name="user")
 app.add_typer(tokens.app, name="token")
 app.add_typer(configdocs.app, name="config")
+app.command("agent")(agent.agent)
 
 _DEMO_MARKER = ".radiator-demo"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -38,6 +38,12 @@ _LEVELS = {level.value: level.value for level in LogLevel} | {
 }
 _STATUSES = frozenset(s.value for s in SpanStatus)
 _TS = pa.timestamp("us", tz="UTC")
+_CACHE_MAX = 100_000
+_NO_TAGS: frozenset[tuple[str, str]] = frozenset()
+# Process-wide caches of what has already been checked: metric names that are valid, and
+# the verdict on each tag set seen ("" when valid). Both are cleared when they grow large.
+_valid_names: set[str] = set()
+_tag_problems: dict[frozenset[tuple[str, str]], str] = {}
 
 
 def _tags_problem(tags: Mapping[str, str]) -> str:
@@ -59,27 +65,31 @@ class BatchBuilder:
         self.result = IngestResult()
         self.series_rejected = 0
         self._limiter = limiter
-        self._points: dict[str, list[Any]] = {
-            "time": [],
-            "name": [],
-            "tags": [],
-            "value": [],
-            "kind": [],
-        }
+        self._points: dict[str, list[Any]] = {"time": [], "name": [], "value": [], "kind": []}
+        # Tags as the three flat lists of an Arrow map array, built without a Python tuple
+        # per tag.
+        self._tag_offsets: list[int] = [0]
+        self._tag_keys: list[str] = []
+        self._tag_values: list[str] = []
         self._events: dict[str, list[Any]] = {c: [] for c in SCHEMAS[Signal.EVENTS].names}
         self._logs: dict[str, list[Any]] = {c: [] for c in SCHEMAS[Signal.LOGS].names}
         self._spans: dict[str, list[Any]] = {c: [] for c in SCHEMAS[Signal.SPANS].names}
 
     # -- items -----------------------------------------------------------------------------
 
+    def _time_problem(self, time_us: int) -> str:
+        if time_us < _MIN_TIME_US:
+            return "timestamp is before 1970"
+        if time_us > self.now_us + MAX_FUTURE_US:
+            return "timestamp is more than an hour in the future"
+        return ""
+
     def _time(self, signal: str, index: int, time_us: int | None) -> int | None:
         if time_us is None:
             return self.now_us
-        if time_us < _MIN_TIME_US:
-            self.result.reject(signal, index, "timestamp is before 1970")
-            return None
-        if time_us > self.now_us + MAX_FUTURE_US:
-            self.result.reject(signal, index, "timestamp is more than an hour in the future")
+        problem = self._time_problem(time_us)
+        if problem:
+            self.result.reject(signal, index, problem)
             return None
         return time_us
 
@@ -93,43 +103,82 @@ class BatchBuilder:
         time_us: int | None = None,
     ) -> bool:
         """Add one metric point; False (and a recorded rejection) when it is invalid."""
-        if not _NAME_RE.match(name):
-            self.result.reject("points", index, f"invalid metric name {name[:80]!r}")
-            return False
-        if (
-            not isinstance(value, int | float)
-            or isinstance(value, bool)
-            or not math.isfinite(value)
-        ):
-            self.result.reject("points", index, f"value of {name} must be a finite number")
-            return False
+        return self.series_points(index, tags, ((name, value),), kind, time_us) == 1
+
+    def series_points(
+        self,
+        index: int,
+        tags: Mapping[str, str],
+        values: Iterable[tuple[str, float]],
+        kind: str = "gauge",
+        time_us: int | None = None,
+    ) -> int:
+        """Add points that share tags, kind and time (one line of line protocol, one OTLP
+        data point's fields); the tags are checked and keyed once. Returns how many were
+        accepted; each invalid one is rejected under ``index``."""
+        result = self.result
         if kind not in _METRIC_KINDS:
-            self.result.reject("points", index, f"kind must be one of {sorted(_METRIC_KINDS)}")
-            return False
-        problem = _tags_problem(tags)
-        if problem:
-            self.result.reject("points", index, problem)
-            return False
-        when = self._time("points", index, time_us)
-        if when is None:
-            return False
-        if self._limiter is not None and not self._limiter.admit(name, tags):
-            self.series_rejected += 1
-            self.result.reject(
-                "points",
-                index,
-                f"metric {name} already has {self._limiter.limit} series "
-                "(max_series_per_metric); this new tag combination was dropped",
-            )
-            return False
+            for _ in values:
+                result.reject("points", index, f"kind must be one of {sorted(_METRIC_KINDS)}")
+            return 0
+        tag_items = list(tags.items())
+        try:
+            key = frozenset(tag_items) if tag_items else _NO_TAGS
+        except TypeError:  # an unhashable tag value: certainly not a string
+            key, problem = _NO_TAGS, "tag keys and values must be strings"
+        else:
+            problem = _tag_problems.get(key)  # type: ignore[assignment]
+            if problem is None:
+                problem = _tags_problem(tags)
+                if len(_tag_problems) >= _CACHE_MAX:
+                    _tag_problems.clear()
+                _tag_problems[key] = problem
+        when = self.now_us if time_us is None else time_us
+        if not problem and time_us is not None:
+            problem = self._time_problem(time_us)
+        accepted = 0
+        series_key = hash(key) if tag_items else 0
+        limiter = self._limiter
         columns = self._points
-        columns["time"].append(when)
-        columns["name"].append(name)
-        columns["tags"].append(list(tags.items()))
-        columns["value"].append(float(value))
-        columns["kind"].append(kind)
-        self.result.accepted += 1
-        return True
+        for name, value in values:
+            if problem:
+                result.reject("points", index, problem)
+                continue
+            if name not in _valid_names:
+                if not _NAME_RE.match(name):
+                    result.reject("points", index, f"invalid metric name {name[:80]!r}")
+                    continue
+                if len(_valid_names) >= _CACHE_MAX:
+                    _valid_names.clear()
+                _valid_names.add(name)
+            if value.__class__ is not float:
+                if not isinstance(value, int | float) or isinstance(value, bool):
+                    result.reject("points", index, f"value of {name} must be a finite number")
+                    continue
+                value = float(value)
+            if value - value != 0.0:  # NaN or infinite
+                result.reject("points", index, f"value of {name} must be a finite number")
+                continue
+            if limiter is not None and not limiter.admit_key(name, series_key):
+                self.series_rejected += 1
+                result.reject(
+                    "points",
+                    index,
+                    f"metric {name} already has {limiter.limit} series "
+                    "(max_series_per_metric); this new tag combination was dropped",
+                )
+                continue
+            columns["time"].append(when)
+            columns["name"].append(name)
+            columns["value"].append(value)
+            columns["kind"].append(kind)
+            self._tag_offsets.append(self._tag_offsets[-1] + len(tag_items))
+            for tag_key, tag_value in tag_items:
+                self._tag_keys.append(tag_key)
+                self._tag_values.append(tag_value)
+            accepted += 1
+        result.accepted += accepted
+        return accepted
 
     def event(
         self,
@@ -253,7 +302,15 @@ class BatchBuilder:
             schema = SCHEMAS[signal]
             arrays = []
             for field in schema:
-                if field.name == time_column:
+                if signal is Signal.POINTS and field.name == "tags":
+                    arrays.append(
+                        pa.MapArray.from_arrays(
+                            pa.array(self._tag_offsets, pa.int32()),
+                            pa.array(self._tag_keys, pa.string()),
+                            pa.array(self._tag_values, pa.string()),
+                        )
+                    )
+                elif field.name == time_column:
                     arrays.append(pa.array(columns[field.name], pa.int64()).cast(_TS))
                 else:
                     arrays.append(pa.array(columns[field.name], field.type))

@@ -23,11 +23,15 @@ class SeriesLimiter:
         self._lock = threading.Lock()
 
     @staticmethod
-    def _key(tags: Mapping[str, str]) -> int:
-        return hash(tuple(sorted(tags.items()))) if tags else 0
+    def key(tags: Mapping[str, str]) -> int:
+        """The series key of a tag set, whatever order its tags come in."""
+        return hash(frozenset(tags.items())) if tags else 0
 
     def admit(self, name: str, tags: Mapping[str, str]) -> bool:
-        key = self._key(tags)
+        return self.admit_key(name, self.key(tags))
+
+    def admit_key(self, name: str, key: int) -> bool:
+        """``admit`` with a key from ``key(tags)`` computed once for several points."""
         known = self._series.get(name)
         if known is not None and key in known:  # the common case, without the lock
             return True
@@ -43,7 +47,7 @@ class SeriesLimiter:
     def learn(self, name: str, tags: Mapping[str, str]) -> None:
         """Remember an existing series without applying the limit."""
         with self._lock:
-            self._series.setdefault(name, set()).add(self._key(tags))
+            self._series.setdefault(name, set()).add(self.key(tags))
 
     def series_count(self, name: str) -> int:
         return len(self._series.get(name, ()))

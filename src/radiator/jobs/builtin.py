@@ -6,14 +6,33 @@ from radiator.core.clock import system_clock
 from radiator.core.schema import points_batch
 from radiator.core.telemetry import Signal
 from radiator.core.types import MetricKind, Point
+from radiator.ingest.statsd_aggregate import StatsdAggregator
 from radiator.jobs.scheduler import Scheduler
+from radiator.jobs.scrape import schedule_scrape_jobs
 from radiator.runtime import Runtime
 
-__all__ = ["schedule_builtin_jobs"]
+__all__ = ["schedule_builtin_jobs", "schedule_statsd_flush"]
+
+
+def schedule_statsd_flush(
+    scheduler: Scheduler, runtime: Runtime, aggregator: StatsdAggregator
+) -> None:
+    """Write StatsD aggregates every ``statsd_flush_seconds`` and once more on shutdown.
+
+    Register it before ``schedule_builtin_jobs`` so that on shutdown the last aggregates
+    reach the ingest pipeline before its final flush.
+    """
+
+    def flush_statsd() -> None:
+        aggregator.flush(runtime.ingest)
+
+    scheduler.every(
+        runtime.settings.statsd_flush_seconds, "statsd-flush", flush_statsd, run_on_stop=True
+    )
 
 
 def schedule_builtin_jobs(scheduler: Scheduler, runtime: Runtime) -> None:
-    """Register ingest flushing, self-telemetry and session clean-up on ``scheduler``.
+    """Register ingest flushing, self-telemetry, session clean-up and Prometheus scrapes.
 
     Self-telemetry is registered before the ingest flush, so on shutdown its last points
     are submitted first and then flushed.
@@ -67,3 +86,4 @@ def schedule_builtin_jobs(scheduler: Scheduler, runtime: Runtime) -> None:
         wake=runtime.ingest.flush_wanted,
     )
     scheduler.every(600, "session-purge", purge_sessions)
+    schedule_scrape_jobs(scheduler, runtime)

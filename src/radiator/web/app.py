@@ -16,7 +16,20 @@ from radiator.jobs import Scheduler, schedule_builtin_jobs
 from radiator.runtime import Runtime
 from radiator.web.errors import install_error_handlers, problem_responses
 from radiator.web.middleware import RequestContextMiddleware
-from radiator.web.routers import audit, auth, catalog, health, ingest, tokens, users
+from radiator.web.routers import (
+    audit,
+    auth,
+    catalog,
+    health,
+    influx,
+    ingest,
+    otlp,
+    remote_write,
+    rum,
+    tokens,
+    users,
+)
+from radiator.web.udp import StatsdServer
 from radiator.web.ui import pages
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -42,7 +55,8 @@ def create_app(
         settings: the process's settings.
         runtime: when given, the caller owns (and closes) it; otherwise the app builds one at
             start-up and closes it at shutdown, after flushing buffered telemetry.
-        run_jobs: start the background jobs (tests turn them off and run them by hand).
+        run_jobs: start the background jobs and the StatsD listener (tests turn them off and
+            run the jobs by hand).
         configure_jobs: registers extra jobs, e.g. the demo's live feed.
         demo_login: ``{"key", "username"}`` enables the demo's one-click login link.
     """
@@ -55,14 +69,19 @@ def create_app(
         app.state.runtime = rt
         scheduler = Scheduler()
         app.state.scheduler = scheduler
+        # Before the built-in jobs, so its last flush on shutdown precedes the ingest flush.
+        statsd = StatsdServer(rt, scheduler)
+        app.state.statsd = statsd
         schedule_builtin_jobs(scheduler, rt)
         if configure_jobs is not None:
             configure_jobs(scheduler, rt)
         if run_jobs:
             scheduler.start()
+            statsd.start()
         try:
             yield
         finally:
+            statsd.stop()
             scheduler.stop()
             if owned:
                 rt.close()
@@ -89,9 +108,16 @@ def create_app(
 
     # Errors any API route can answer with; routes declare their own 404/409/429 on top.
     api = APIRouter(prefix=API_PREFIX, responses=problem_responses(400, 401, 403, 413, 422))
-    for module in (auth, users, tokens, catalog, audit, ingest):
+    for module in (auth, users, tokens, catalog, audit, ingest, rum):
         api.include_router(module.router)
+    api.include_router(remote_write.router)
     app.include_router(api)
+    # OTLP/HTTP lives at the root, where exporters append /v1/<signal> to the endpoint.
+    app.include_router(otlp.router)
+    # The InfluxDB write API (/write, /api/v2/write, /ping) sits at the root like Influx's.
+    app.include_router(influx.router)
+    # The browser script is served at the root: pages include <script src=".../rum.js">.
+    app.include_router(rum.script_router)
     app.include_router(health.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(_STATIC)), name="static")

@@ -1,12 +1,17 @@
 """FastAPI dependencies: the runtime, the caller, and authentication with scope checks.
 
 Credentials are an ``Authorization: Bearer <token>`` header or the UI session cookie.
+Endpoints for existing agents (``require(..., agent_auth=True)``, e.g. the InfluxDB write
+API) also take the token as ``Authorization: Token <token>``, as the password of HTTP Basic
+authentication, or as the ``p`` query parameter (with ``u``), the way those agents send it.
 Requests that change state with a session cookie must carry the session's CSRF token in the
 ``X-CSRF-Token`` header (or a ``csrf_token`` form field for plain HTML forms).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from collections.abc import Callable
 from typing import Annotated
@@ -24,6 +29,7 @@ __all__ = [
     "SAFE_METHODS",
     "SESSION_COOKIE",
     "Admin",
+    "AgentIngester",
     "CallerDep",
     "Ingester",
     "Reader",
@@ -77,16 +83,42 @@ async def _csrf_ok(request: Request, session: Session) -> bool:
     return same_secret(presented, session.csrf_token)
 
 
-async def authenticate(request: Request, runtime: Runtime) -> tuple[Principal, Session | None]:
-    """Identify the request's principal, or raise ``AuthenticationError`` (audited)."""
+def _basic_password(credentials: str) -> str:
+    """The password of HTTP Basic credentials (``base64(user:password)``); "" if malformed."""
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+    return decoded.partition(":")[2]
+
+
+async def authenticate(
+    request: Request, runtime: Runtime, *, agent_auth: bool = False
+) -> tuple[Principal, Session | None]:
+    """Identify the request's principal, or raise ``AuthenticationError`` (audited).
+
+    With ``agent_auth`` an API token is also taken from ``Authorization: Token <token>``,
+    from HTTP Basic (the password is the token) and from the ``p`` query parameter.
+    """
     anonymous = caller_of(request)
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, secret = header.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
+        scheme, secret = scheme.lower(), secret.strip()
+        if agent_auth and scheme == "basic":
+            secret = _basic_password(secret)
+        elif scheme != "bearer" and not (agent_auth and scheme == "token"):
+            secret = ""
+        if not secret:
             runtime.identity.record_denied(anonymous, _action(request), "malformed_authorization")
-            raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
-        return runtime.identity.token_principal(secret.strip(), anonymous), None
+            raise AuthenticationError(
+                "the Authorization header must be 'Bearer <token>'"
+                + (", 'Token <token>' or Basic with the token as password" if agent_auth else "")
+            )
+        return runtime.identity.token_principal(secret, anonymous), None
+    password = request.query_params.get("p", "") if agent_auth else ""
+    if password:
+        return runtime.identity.token_principal(password, anonymous), None
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         found = runtime.identity.session_principal(cookie)
@@ -120,11 +152,12 @@ async def authenticated(request: Request, runtime: Runtime) -> tuple[Principal, 
     return principal, session
 
 
-def require(scope: Scope) -> Callable[..., object]:
-    """A dependency that authenticates and checks ``scope``, recording the decision."""
+def require(scope: Scope, *, agent_auth: bool = False) -> Callable[..., object]:
+    """A dependency that authenticates and checks ``scope``, recording the decision.
+    ``agent_auth`` accepts the agents' credential forms too (see ``authenticate``)."""
 
     async def dependency(request: Request, runtime: RuntimeDep) -> Principal:
-        principal, _ = await authenticate(request, runtime)
+        principal, _ = await authenticate(request, runtime, agent_auth=agent_auth)
         caller = caller_of(request, principal.actor)
         runtime.identity.authorize(principal, scope, caller, _action(request))
         request.state.principal = principal
@@ -149,6 +182,7 @@ Reader = Annotated[Principal, Depends(require(Scope.READ))]
 Writer = Annotated[Principal, Depends(require(Scope.WRITE))]
 Ingester = Annotated[Principal, Depends(require(Scope.INGEST))]
 Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]
+AgentIngester = Annotated[Principal, Depends(require(Scope.INGEST, agent_auth=True))]
 SelfService = Annotated[Principal, Depends(_self_service)]
 
 
