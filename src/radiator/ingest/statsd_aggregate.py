@@ -312,7 +312,6 @@ def _add_points(
         point(index, name, status, dict(tags), "gauge", time_us)
         index += 1
     for (name, tags, time_us), summary in interval.timers.items():
-        labels = dict(tags)
         stats = {
             "count": summary.count,
             "sum": summary.sum,
@@ -320,8 +319,8 @@ def _add_points(
             "max": summary.max,
             **summary.quantiles(),
         }
-        for stat, value in stats.items():
-            point(index, f"{name}.{stat}", value, labels, "timer", time_us)
+        values = [(f"{name}.{stat}", value) for stat, value in stats.items()]
+        builder.series_points(index, dict(tags), values, "timer", time_us)
         index += 1
 
 
