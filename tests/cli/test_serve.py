@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,35 +13,14 @@ import pytest
 
 from radiator.core.telemetry import Signal
 from radiator.storage.telemetry import open_telemetry_store
-from support import free_port
-
-RADIATOR = str(Path(sys.executable).with_name("radiator"))
-
-
-def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited early with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer within {timeout}s")
+from support import RADIATOR, free_port, serve_env, wait_healthy
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
     port = free_port()
-    env = {
-        **os.environ,
-        "RADIATOR_DATA_DIR": str(tmp_path / "data"),
-        "RADIATOR_PORT": str(port),
-        # Only the flush at shutdown may write self-telemetry in this test.
-        "RADIATOR_SELF_TELEMETRY_FLUSH_SECONDS": "3600",
-    }
-    env.pop("RADIATOR_CONFIG", None)
+    # Only the flush at shutdown may write self-telemetry in this test.
+    env = serve_env(tmp_path / "data", port, self_telemetry_flush_seconds="3600")
     process = subprocess.Popen(
         [RADIATOR, "serve"],
         cwd=tmp_path,
@@ -54,7 +30,7 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
         text=True,
     )
     try:
-        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        wait_healthy(f"http://127.0.0.1:{port}", process)
         yield process, f"http://127.0.0.1:{port}", tmp_path / "data"
     finally:
         if process.poll() is None:
@@ -91,13 +67,7 @@ def test_first_start_prints_an_admin_who_can_log_in_and_shutdown_flushes_self_te
 
 def test_printed_admin_password_logs_in_and_is_printed_only_once(tmp_path: Path) -> None:
     port = free_port()
-    env = {
-        **os.environ,
-        "RADIATOR_DATA_DIR": str(tmp_path / "data"),
-        "RADIATOR_PORT": str(port),
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("RADIATOR_CONFIG", None)
+    env = {**serve_env(tmp_path / "data", port), "PYTHONUNBUFFERED": "1"}
     base = f"http://127.0.0.1:{port}"
     outputs = []
     for _ in range(2):
@@ -110,7 +80,7 @@ def test_printed_admin_password_logs_in_and_is_printed_only_once(tmp_path: Path)
             text=True,
         )
         try:
-            wait_for(f"{base}/healthz", process)
+            wait_healthy(base, process)
             if not outputs:
                 process.send_signal(signal.SIGTERM)
                 outputs.append(process.communicate(timeout=30)[0])

@@ -3,10 +3,8 @@ and nothing is stored twice. A real `radiator serve` process, real sockets."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -14,37 +12,15 @@ from pathlib import Path
 import duckdb
 import httpx
 
-from support import free_port
-
-RADIATOR = str(Path(sys.executable).with_name("radiator"))
-
-
-def _env(data_dir: Path, port: int) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "RADIATOR_DATA_DIR": str(data_dir),
-        "RADIATOR_PORT": str(port),
-        "RADIATOR_INGEST_FLUSH_SECONDS": "1",
-        "RADIATOR_SELF_TELEMETRY": "false",
-    }
-    env.pop("RADIATOR_CONFIG", None)
-    return env
+from support import RADIATOR, free_port, serve_env, wait_healthy
 
 
 def _start(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [RADIATOR, "serve"], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    url = f"http://127.0.0.1:{env['RADIATOR_PORT']}/healthz"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "server exited early"
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError("server did not start")
+    wait_healthy(f"http://127.0.0.1:{env['RADIATOR_PORT']}", process)
+    return process
 
 
 def _batch(start: int, size: int) -> dict[str, list[dict[str, object]]]:
@@ -61,7 +37,7 @@ def _batch(start: int, size: int) -> dict[str, list[dict[str, object]]]:
 
 def test_acknowledged_data_survives_kill_9_without_duplicates(tmp_path: Path) -> None:
     port = free_port()
-    env = _env(tmp_path / "data", port)
+    env = serve_env(tmp_path / "data", port, ingest_flush_seconds="1", self_telemetry="false")
     subprocess.run(
         [RADIATOR, "user", "create", "loader", "--role", "editor"],
         env=env,

@@ -4,7 +4,7 @@ round-trips what a writer escapes, and its fast path agrees with the full tokeni
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,17 +28,19 @@ class RecordingBuilder(BatchBuilder):
         super().__init__(NOW_US, SeriesLimiter(1_000_000))
         self.offered: list[tuple[int, str, float, dict[str, str], int | None]] = []
 
-    def point(
+    def series_points(
         self,
         index: int,
-        name: str,
-        value: float,
         tags: Mapping[str, str],
+        values: Iterable[tuple[str, float]],
         kind: str = "gauge",
         time_us: int | None = None,
-    ) -> bool:
-        self.offered.append((index, name, value, dict(tags), time_us))
-        return super().point(index, name, value, tags, kind, time_us)
+    ) -> int:
+        # ``point`` goes through here too, so every offered point is recorded exactly once.
+        items = list(values)
+        for name, value in items:
+            self.offered.append((index, name, value, dict(tags), time_us))
+        return super().series_points(index, tags, items, kind, time_us)
 
 
 SYNTAX = list(',= "\\#\n\r\tabcpu0123456789.-+eEiutTfF_')

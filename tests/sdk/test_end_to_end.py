@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
-import sys
-import time
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,9 +15,7 @@ from radiator.core.types import TimeRange
 from radiator.sdk import events, metrics, span
 from radiator.sdk.logging import RadiatorHandler
 from radiator.storage.telemetry import open_telemetry_store
-from support import free_port
-
-RADIATOR = str(Path(sys.executable).with_name("radiator"))
+from support import RADIATOR, free_port, serve_env, wait_healthy
 
 
 def run(env: dict[str, str], cwd: Path, *args: str) -> str:
@@ -32,30 +26,10 @@ def run(env: dict[str, str], cwd: Path, *args: str) -> str:
     return result.stdout
 
 
-def wait_healthy(base: str, process: subprocess.Popen[str], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"server exited with {process.returncode}"
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{base} did not come up within {timeout}s")
-
-
 def test_one_line_in_the_sdk_lands_in_the_store_of_a_real_server(tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "RADIATOR_DATA_DIR": str(tmp_path / "data"),
-        "RADIATOR_PORT": str(port),
-        "RADIATOR_STATSD_PORT": "0",
-        "RADIATOR_SELF_TELEMETRY_FLUSH_SECONDS": "3600",
-    }
-    env.pop("RADIATOR_CONFIG", None)
+    env = serve_env(tmp_path / "data", port, self_telemetry_flush_seconds="3600")
     run(env, tmp_path, "user", "create", "deployer", "--role", "editor", "--password", "x" * 16)
     secret = (
         run(env, tmp_path, "token", "create", "-u", "deployer", "-n", "sdk", "-s", "ingest")
@@ -129,13 +103,7 @@ def test_one_line_in_the_sdk_lands_in_the_store_of_a_real_server(tmp_path: Path)
 def test_a_wrong_token_is_dropped_and_counted_not_raised(tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "RADIATOR_DATA_DIR": str(tmp_path / "data"),
-        "RADIATOR_PORT": str(port),
-        "RADIATOR_STATSD_PORT": "0",
-    }
-    env.pop("RADIATOR_CONFIG", None)
+    env = serve_env(tmp_path / "data", port)
     process = subprocess.Popen(
         [RADIATOR, "serve"],
         cwd=tmp_path,
