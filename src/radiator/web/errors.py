@@ -35,6 +35,7 @@ __all__ = [
     "install_error_handlers",
     "problem_response",
     "problem_responses",
+    "request_problem",
 ]
 
 PROBLEM_JSON = "application/problem+json"
@@ -156,6 +157,27 @@ def problem_response(
         body["errors"] = errors
     all_headers = {"X-Request-ID": request_id, **(headers or {})}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=all_headers)
+
+
+def request_problem(
+    request: Request,
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """``problem_response`` for the request being answered (its id and path)."""
+    return problem_response(
+        _rid(request),
+        status,
+        code,
+        detail,
+        instance=request.url.path,
+        errors=errors,
+        headers=headers,
+    )
 
 
 def _rid(request: Request) -> str:

@@ -25,7 +25,7 @@ from radiator.ingest import IngestResult
 from radiator.ingest.lineprotocol import decode_lines
 from radiator.runtime import Runtime
 from radiator.web.deps import AgentIngester, RuntimeDep
-from radiator.web.errors import problem_response, problem_responses
+from radiator.web.errors import problem_responses, request_problem
 
 __all__ = ["INFLUX_VERSION", "router"]
 
@@ -178,13 +178,7 @@ async def _write(request: Request, runtime: RuntimeDep, precision: str, db: str)
             raw, request.headers.get("content-encoding", ""), runtime.settings.max_body_bytes
         )
     except _BodyError as exc:
-        return problem_response(
-            str(getattr(request.state, "request_id", "")),
-            exc.status,
-            exc.code,
-            exc.detail,
-            instance=request.url.path,
-        )
+        return request_problem(request, exc.status, exc.code, exc.detail)
     # Decoding a large body takes a while; a worker thread keeps the event loop answering.
     result = await run_in_threadpool(_store, runtime, body, precision, db)
     if result.rejected:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from radiator.errors import InvalidInputError
 from radiator.ingest import IngestResult, NativeFormatError, decode_native
 from radiator.web.deps import Ingester, RuntimeDep
-from radiator.web.errors import problem_response, problem_responses
+from radiator.web.errors import problem_responses, request_problem
 
 router = APIRouter(tags=["ingest"])
 
@@ -38,19 +38,22 @@ def summary_of(result: IngestResult) -> dict[str, Any]:
     }
 
 
-def rejected_everything(request: Request, result: IngestResult, what: str) -> JSONResponse:
-    """422 problem+json for a batch of which nothing could be stored."""
+def rejected_everything(
+    request: Request, result: IngestResult, what: str, where: str | None = None
+) -> JSONResponse:
+    """422 problem+json for a batch of which nothing could be stored; each rejection is named
+    ``<signal>[<index>]``, or ``<where>[<index>]`` when the items have a protocol's own name."""
     first = result.errors[0]
-    response = problem_response(
-        str(getattr(request.state, "request_id", "")),
+    errors = [
+        {"field": f"{where or e.signal}[{e.index}]", "message": e.reason} for e in result.errors
+    ]
+    return request_problem(
+        request,
         422,
         "invalid_input",
-        f"all {result.rejected} {what} were rejected; first: {first.signal}[{first.index}]: "
-        f"{first.reason}",
-        instance=request.url.path,
-        errors=[{"field": f"{e.signal}[{e.index}]", "message": e.reason} for e in result.errors],
+        f"all {result.rejected} {what} were rejected; first: {errors[0]['field']}: {first.reason}",
+        errors=errors,
     )
-    return response
 
 
 @router.post(

@@ -29,7 +29,7 @@ from radiator.ingest.otlp_codec import (
     encoding_of,
 )
 from radiator.web.deps import Ingester, RuntimeDep
-from radiator.web.errors import problem_response, problem_responses
+from radiator.web.errors import problem_responses, request_problem
 
 router = APIRouter(tags=["opentelemetry"])
 
@@ -101,13 +101,7 @@ def _docs(signal: OtlpSignal, message: str) -> dict[str, Any]:
 
 
 def _problem(request: Request, status: int, code: str, detail: str) -> JSONResponse:
-    return problem_response(
-        str(getattr(request.state, "request_id", "")),
-        status,
-        code,
-        detail,
-        instance=request.url.path,
-    )
+    return request_problem(request, status, code, detail)
 
 
 async def _export(request: Request, runtime: RuntimeDep, signal: OtlpSignal) -> Response:

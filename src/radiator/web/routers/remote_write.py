@@ -11,7 +11,8 @@ from fastapi import APIRouter, Request, Response
 
 from radiator.ingest.prometheus_remote import RemoteWriteError, RemoteWriteTooLargeError
 from radiator.web.deps import Ingester, RuntimeDep
-from radiator.web.errors import problem_response, problem_responses
+from radiator.web.errors import problem_responses, request_problem
+from radiator.web.routers.ingest import rejected_everything
 
 router = APIRouter(tags=["ingest"])
 
@@ -21,13 +22,7 @@ _ACCEPTED_TYPES = frozenset({_PROTOBUF, "application/octet-stream", ""})
 
 
 def _problem(request: Request, status: int, code: str, detail: str) -> Response:
-    return problem_response(
-        str(getattr(request.state, "request_id", "")),
-        status,
-        code,
-        detail,
-        instance=request.url.path,
-    )
+    return request_problem(request, status, code, detail)
 
 
 def _unsupported(request: Request) -> str:
@@ -105,16 +100,5 @@ async def remote_write(_: Ingester, request: Request, runtime: RuntimeDep) -> Re
         counters.rollback()
         raise
     if result.rejected and not result.accepted:
-        first = result.errors[0]
-        return problem_response(
-            str(getattr(request.state, "request_id", "")),
-            422,
-            "invalid_input",
-            f"all {result.rejected} samples were rejected; first: timeseries[{first.index}]: "
-            f"{first.reason}",
-            instance=request.url.path,
-            errors=[
-                {"field": f"timeseries[{e.index}]", "message": e.reason} for e in result.errors
-            ],
-        )
+        return rejected_everything(request, result, "samples", where="timeseries")
     return Response(status_code=204)

@@ -31,7 +31,7 @@ from radiator.errors import AuthenticationError, OverloadedError, PermissionDeni
 from radiator.identity import Scope
 from radiator.ingest import BatchBuilder
 from radiator.web.deps import RuntimeDep, caller_of
-from radiator.web.errors import problem_response, problem_responses
+from radiator.web.errors import problem_responses, request_problem
 from radiator.web.routers.ingest import IngestSummary, summary_of
 
 __all__ = ["MAX_REPORT_BYTES", "decode_report", "page_template", "router", "script_router"]
@@ -220,10 +220,7 @@ script_router = APIRouter(include_in_schema=False)
 
 
 def _problem(request: Request, status: int, code: str, detail: str, **headers: str) -> JSONResponse:
-    request_id = str(getattr(request.state, "request_id", ""))
-    return problem_response(
-        request_id, status, code, detail, instance=request.url.path, headers={**_CORS, **headers}
-    )
+    return request_problem(request, status, code, detail, headers={**_CORS, **headers})
 
 
 @router.options(
