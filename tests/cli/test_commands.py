@@ -139,3 +139,18 @@ def test_version_prints_the_package_version(runner: CliRunner) -> None:
 
 def test_configuration_docs_are_generated_from_the_settings() -> None:
     assert DOCS.read_text() == render_docs(), "run: radiator config docs > docs/configuration.md"
+
+
+def test_doctor_reports_a_taken_statsd_port(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    runner.invoke(app, ["db", "upgrade"])
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("RADIATOR_STATSD_PORT", str(taken.getsockname()[1]))
+        result = runner.invoke(app, ["doctor"])
+    assert result.exit_code == 1
+    assert "statsd port" in result.output
+    assert "RADIATOR_STATSD_PORT" in result.output

@@ -115,6 +115,24 @@ def _port(settings: Settings) -> Check:
     )
 
 
+def _statsd_port(settings: Settings) -> Check:
+    if settings.statsd_port == 0:
+        return Check("statsd port", True, "StatsD is off (statsd_port = 0)")
+    where = f"{settings.statsd_host}:{settings.statsd_port}/udp"
+    family = socket.AF_INET6 if ":" in settings.statsd_host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.bind((settings.statsd_host, settings.statsd_port))
+        except OSError as exc:
+            return Check(
+                "statsd port",
+                False,
+                f"{where}: {exc.strerror} (a running Radiator holds it too)",
+                "stop the other program, or set statsd_port (RADIATOR_STATSD_PORT; 0 = off)",
+            )
+    return Check("statsd port", True, f"{where} is free")
+
+
 def run_checks() -> list[Check]:
     """Every check, in order; later checks are skipped when the configuration is invalid."""
     checks = [_python()]
@@ -137,6 +155,7 @@ def run_checks() -> list[Check]:
     checks.append(_state(settings))
     checks.append(_telemetry(settings))
     checks.append(_port(settings))
+    checks.append(_statsd_port(settings))
     return checks
 
 
