@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from radiator.cli.configdocs import render_docs
 from radiator.cli.main import app
+from support import free_port
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
@@ -20,6 +21,9 @@ def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RADIATOR_CONFIG", raising=False)
     monkeypatch.setenv("RADIATOR_DATA_DIR", str(tmp_path / "data"))
+    # doctor checks the ports: keep the result independent of what else runs here.
+    monkeypatch.setenv("RADIATOR_PORT", str(free_port()))
+    monkeypatch.setenv("RADIATOR_STATSD_PORT", "0")
     return CliRunner()
 
 
