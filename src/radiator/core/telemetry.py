@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from radiator.core.types import Labels, TimeRange
 
@@ -19,8 +19,16 @@ if TYPE_CHECKING:
 __all__ = [
     "Aggregation",
     "BucketQuery",
+    "DependencyEdge",
+    "EventFilter",
+    "EventRow",
+    "LevelCount",
+    "LogFilter",
+    "LogRow",
     "Series",
     "Signal",
+    "SpanFilter",
+    "SpanRow",
     "TelemetryStore",
 ]
 
@@ -71,6 +79,120 @@ class Series:
     values: list[float]
 
 
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Events in ``range`` matching every given criterion; empty tuples and None match all.
+
+    ``text`` is a case-insensitive substring of the title or the attributes' JSON text.
+    """
+
+    range: TimeRange
+    kinds: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    environment: str | None = None
+    text: str | None = None
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    time: datetime
+    kind: str
+    service: str
+    environment: str
+    title: str
+    actor: str
+    attributes: dict[str, Any]
+    links: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LogFilter:
+    """Log records in ``range`` matching every given criterion, newest first.
+
+    ``attributes`` are (key, value) pairs compared with the attribute as text; ``text`` is a
+    case-insensitive substring of the message; ``after`` is the ``position`` of the last row
+    of the previous page (rows strictly older in (time, position) order follow).
+    """
+
+    range: TimeRange
+    services: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, str], ...] = ()
+    text: str | None = None
+    trace_id: str | None = None
+    limit: int = 100
+    after: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogRow:
+    """One log record; ``position`` is (epoch microseconds, tiebreak), unique per row."""
+
+    time: datetime
+    service: str
+    level: str
+    message: str
+    attributes: dict[str, Any]
+    trace_id: str
+    span_id: str
+    position: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class LevelCount:
+    """How many log records of one service and level fall in the bucket starting at ``time``."""
+
+    time: datetime
+    service: str
+    level: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpanFilter:
+    """Spans matching every given criterion (``range`` on the start time), newest first."""
+
+    range: TimeRange | None = None
+    trace_id: str | None = None
+    services: tuple[str, ...] = ()
+    name: str | None = None
+    min_duration_ms: float | None = None
+    max_duration_ms: float | None = None
+    status: str | None = None
+    attributes: tuple[tuple[str, str], ...] = ()
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class SpanRow:
+    trace_id: str
+    span_id: str
+    parent_id: str
+    service: str
+    name: str
+    start: datetime
+    duration_ms: float
+    status: str
+    attributes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyEdge:
+    """Calls from ``caller`` to ``callee``: spans of ``callee`` whose parent is in ``caller``."""
+
+    caller: str
+    callee: str
+    requests: int
+    errors: int
+    p50_ms: float
+    p95_ms: float
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.requests if self.requests else 0.0
+
+
 @runtime_checkable
 class TelemetryStore(Protocol):
     """Columnar store for points, events, logs and spans.
@@ -90,6 +212,14 @@ class TelemetryStore(Protocol):
       Series lacking a ``group_by`` tag are grouped under the empty value.
     - ``count`` returns how many rows of a signal fall in a range (all rows when None); spans
       are counted by their start time.
+    - ``query_events`` returns at most ``limit`` events, newest first.
+    - ``query_logs`` returns at most ``limit`` records, newest first, ordered by ``position``
+      (unique and stable), so paging with ``after`` neither skips nor repeats rows.
+    - ``log_level_counts`` counts records per ``step`` bucket (aligned to the Unix epoch),
+      service and level, oldest bucket first; empty buckets are omitted.
+    - ``query_spans`` returns at most ``limit`` spans, newest start first.
+    - ``span_dependencies`` returns caller -> callee edges for spans starting in the range,
+      ordered by caller then callee.
     - ``close`` releases the backend; the store is unusable afterwards. Callers own the store.
     """
 
@@ -110,5 +240,15 @@ class TelemetryStore(Protocol):
     def metric_names(self, prefix: str = "", limit: int = 1000) -> list[str]: ...
 
     def healthy(self) -> bool: ...
+
+    def query_events(self, query: EventFilter) -> list[EventRow]: ...
+
+    def query_logs(self, query: LogFilter) -> list[LogRow]: ...
+
+    def log_level_counts(self, time_range: TimeRange, step: timedelta) -> list[LevelCount]: ...
+
+    def query_spans(self, query: SpanFilter) -> list[SpanRow]: ...
+
+    def span_dependencies(self, time_range: TimeRange) -> list[DependencyEdge]: ...
 
     def close(self) -> None: ...

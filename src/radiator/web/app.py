@@ -20,6 +20,7 @@ from radiator.web.routers import (
     audit,
     auth,
     catalog,
+    explore,
     health,
     influx,
     ingest,
@@ -108,7 +109,7 @@ def create_app(
 
     # Errors any API route can answer with; routes declare their own 404/409/429 on top.
     api = APIRouter(prefix=API_PREFIX, responses=problem_responses(400, 401, 403, 413, 422))
-    for module in (auth, users, tokens, catalog, audit, ingest, rum):
+    for module in (auth, users, tokens, catalog, audit, ingest, rum, explore):
         api.include_router(module.router)
     api.include_router(remote_write.router)
     app.include_router(api)

@@ -10,11 +10,25 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from radiator.core.schema import SCHEMAS
-from radiator.core.telemetry import Aggregation, BucketQuery, Series, Signal
+from radiator.core.telemetry import (
+    Aggregation,
+    BucketQuery,
+    DependencyEdge,
+    EventFilter,
+    EventRow,
+    LevelCount,
+    LogFilter,
+    LogRow,
+    Series,
+    Signal,
+    SpanFilter,
+    SpanRow,
+)
 from radiator.core.types import Labels, TimeRange
 from radiator.errors import InvalidInputError, StorageError
 
@@ -188,6 +202,77 @@ def _in_range(column: str, time_range: TimeRange | None) -> tuple[str, dict[str,
         return "TRUE", {}
     clause = f'"{column}" >= $start AND "{column}" < $end'
     return clause, {"start": time_range.start, "end": time_range.end}
+
+
+def _like_pattern(text: str) -> str:
+    """A substring ILIKE pattern matching ``text`` literally (``\\`` is the escape)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _json_pointer(key: str) -> str:
+    """RFC 6901 pointer to a top-level key, so any key text is addressed literally."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def _from_us(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(micros))
+
+
+def _attributes(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    value = orjson.loads(text)
+    return value if isinstance(value, dict) else {"value": value}
+
+
+class _Where:
+    """Accumulates bound conditions; every user value is a parameter, never SQL text."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.params: dict[str, Any] = {}
+
+    def add(self, clause: str, **params: Any) -> None:
+        self.clauses.append(clause)
+        self.params.update(params)
+
+    def any_of(self, column: str, name: str, values: tuple[str, ...]) -> None:
+        if values:
+            self.add(f'"{column}" = ANY(${name})', **{name: list(values)})
+
+    def attributes(self, pairs: tuple[tuple[str, str], ...]) -> None:
+        for i, (key, value) in enumerate(pairs):
+            self.add(
+                f"json_extract_string(attributes, $attr_key_{i}) = $attr_value_{i}",
+                **{f"attr_key_{i}": _json_pointer(key), f"attr_value_{i}": value},
+            )
+
+    def sql(self) -> str:
+        return " AND ".join(self.clauses) if self.clauses else "TRUE"
+
+
+def _range(where: _Where, column: str, time_range: TimeRange) -> None:
+    where.add(
+        f'"{column}" >= $start AND "{column}" < $end', start=time_range.start, end=time_range.end
+    )
+
+
+_EVENT_COLUMNS = 'epoch_us("time"), kind, service, environment, title, actor, attributes, links'
+_LOG_COLUMNS = 'epoch_us("time"), service, level, message, attributes, trace_id, span_id, rowid'
+_SPAN_COLUMNS = (
+    "trace_id, span_id, parent_id, service, name, epoch_us(start), duration_ms, status, attributes"
+)
+_DEPENDENCY_SQL = """
+SELECT p.service, c.service, count(*),
+       count(*) FILTER (WHERE c.status = 'error'),
+       quantile_cont(c.duration_ms, 0.5), quantile_cont(c.duration_ms, 0.95)
+FROM spans c JOIN spans p ON c.trace_id = p.trace_id AND c.parent_id = p.span_id
+WHERE c.start >= $start AND c.start < $end
+  AND coalesce(p.service, '') <> coalesce(c.service, '')
+GROUP BY p.service, c.service
+ORDER BY p.service, c.service
+"""
 
 
 class DuckDBTelemetryStore:
@@ -374,6 +459,139 @@ class DuckDBTelemetryStore:
         except StorageError:
             return False
         return row == (1,)
+
+    def query_events(self, query: EventFilter) -> list[EventRow]:
+        where = _Where()
+        _range(where, "time", query.range)
+        where.any_of("kind", "kinds", query.kinds)
+        where.any_of("service", "services", query.services)
+        if query.environment is not None:
+            where.add("environment = $environment", environment=query.environment)
+        if query.text:
+            where.add(
+                "(title ILIKE $text ESCAPE '\\' OR attributes::VARCHAR ILIKE $text ESCAPE '\\')",
+                text=_like_pattern(query.text),
+            )
+        sql = (
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE {where.sql()} "  # noqa: S608
+            'ORDER BY "time" DESC, rowid DESC LIMIT $limit'
+        )
+        with self._cursor() as cursor:
+            rows = cursor.execute(sql, {**where.params, "limit": query.limit}).fetchall()
+        return [
+            EventRow(
+                time=_from_us(r[0]),
+                kind=str(r[1]),
+                service=r[2] or "",
+                environment=r[3] or "",
+                title=str(r[4]),
+                actor=r[5] or "",
+                attributes=_attributes(r[6]),
+                links=tuple(r[7] or ()),
+            )
+            for r in rows
+        ]
+
+    def query_logs(self, query: LogFilter) -> list[LogRow]:
+        where = _Where()
+        _range(where, "time", query.range)
+        where.any_of("service", "services", query.services)
+        where.any_of("level", "levels", query.levels)
+        where.attributes(query.attributes)
+        if query.text:
+            where.add("message ILIKE $text ESCAPE '\\'", text=_like_pattern(query.text))
+        if query.trace_id is not None:
+            where.add("trace_id = $trace_id", trace_id=query.trace_id)
+        if query.after is not None:
+            where.add(
+                '(epoch_us("time") < $after_us OR '
+                '(epoch_us("time") = $after_us AND rowid < $after_row))',
+                after_us=query.after[0],
+                after_row=query.after[1],
+            )
+        sql = (
+            f"SELECT {_LOG_COLUMNS} FROM logs WHERE {where.sql()} "  # noqa: S608
+            'ORDER BY epoch_us("time") DESC, rowid DESC LIMIT $limit'
+        )
+        with self._cursor() as cursor:
+            rows = cursor.execute(sql, {**where.params, "limit": query.limit}).fetchall()
+        return [
+            LogRow(
+                time=_from_us(r[0]),
+                service=r[1] or "",
+                level=str(r[2]),
+                message=str(r[3]),
+                attributes=_attributes(r[4]),
+                trace_id=r[5] or "",
+                span_id=r[6] or "",
+                position=(int(r[0]), int(r[7])),
+            )
+            for r in rows
+        ]
+
+    def log_level_counts(self, time_range: TimeRange, step: timedelta) -> list[LevelCount]:
+        sql = (
+            f"SELECT {_BUCKET} AS bucket, coalesce(service, '') AS svc, level, count(*) "  # noqa: S608
+            'FROM logs WHERE "time" >= $start AND "time" < $end '
+            "GROUP BY bucket, svc, level ORDER BY bucket, svc, level"
+        )
+        params = {"start": time_range.start, "end": time_range.end, "step": step // _MICROSECOND}
+        with self._cursor() as cursor:
+            rows = cursor.execute(sql, params).fetchall()
+        return [LevelCount(_from_us(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+    def query_spans(self, query: SpanFilter) -> list[SpanRow]:
+        where = _Where()
+        if query.range is not None:
+            _range(where, "start", query.range)
+        if query.trace_id is not None:
+            where.add("trace_id = $trace_id", trace_id=query.trace_id)
+        where.any_of("service", "services", query.services)
+        if query.name is not None:
+            where.add("name = $name", name=query.name)
+        if query.min_duration_ms is not None:
+            where.add("duration_ms >= $min_ms", min_ms=query.min_duration_ms)
+        if query.max_duration_ms is not None:
+            where.add("duration_ms <= $max_ms", max_ms=query.max_duration_ms)
+        if query.status is not None:
+            where.add("status = $status", status=query.status)
+        where.attributes(query.attributes)
+        sql = (
+            f"SELECT {_SPAN_COLUMNS} FROM spans WHERE {where.sql()} "  # noqa: S608
+            "ORDER BY start DESC, rowid DESC LIMIT $limit"
+        )
+        with self._cursor() as cursor:
+            rows = cursor.execute(sql, {**where.params, "limit": query.limit}).fetchall()
+        return [
+            SpanRow(
+                trace_id=str(r[0]),
+                span_id=str(r[1]),
+                parent_id=r[2] or "",
+                service=r[3] or "",
+                name=str(r[4]),
+                start=_from_us(r[5]),
+                duration_ms=float(r[6]),
+                status=r[7] or "unset",
+                attributes=_attributes(r[8]),
+            )
+            for r in rows
+        ]
+
+    def span_dependencies(self, time_range: TimeRange) -> list[DependencyEdge]:
+        params = {"start": time_range.start, "end": time_range.end}
+        with self._cursor() as cursor:
+            rows = cursor.execute(_DEPENDENCY_SQL, params).fetchall()
+        return [
+            DependencyEdge(
+                caller=r[0] or "",
+                callee=r[1] or "",
+                requests=int(r[2]),
+                errors=int(r[3]),
+                p50_ms=float(r[4]),
+                p95_ms=float(r[5]),
+            )
+            for r in rows
+        ]
 
     def close(self) -> None:
         with self._lock:
