@@ -61,3 +61,17 @@ def wait_healthy(base: str, process: subprocess.Popen[Any], timeout: float = 30)
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"{base} did not answer within {timeout}s")
+
+
+def start_serve(env: dict[str, str], cwd: Path, *, capture: bool = True) -> subprocess.Popen[str]:
+    """Start `radiator serve` with ``env``; its output is captured as text (stdout and stderr
+    together) or discarded. The caller waits for it (``wait_healthy``) and stops it."""
+    output = subprocess.PIPE if capture else subprocess.DEVNULL
+    return subprocess.Popen(
+        [RADIATOR, "serve"],
+        cwd=cwd,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT if capture else subprocess.DEVNULL,
+        text=True,
+    )

@@ -13,7 +13,7 @@ import pytest
 
 from radiator.core.telemetry import Signal
 from radiator.storage.telemetry import open_telemetry_store
-from support import RADIATOR, free_port, serve_env, wait_healthy
+from support import free_port, serve_env, start_serve, wait_healthy
 
 
 @pytest.fixture
@@ -21,14 +21,7 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
     port = free_port()
     # Only the flush at shutdown may write self-telemetry in this test.
     env = serve_env(tmp_path / "data", port, self_telemetry_flush_seconds="3600")
-    process = subprocess.Popen(
-        [RADIATOR, "serve"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_serve(env, tmp_path)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", process)
         yield process, f"http://127.0.0.1:{port}", tmp_path / "data"
@@ -71,14 +64,7 @@ def test_printed_admin_password_logs_in_and_is_printed_only_once(tmp_path: Path)
     base = f"http://127.0.0.1:{port}"
     outputs = []
     for _ in range(2):
-        process = subprocess.Popen(
-            [RADIATOR, "serve"],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = start_serve(env, tmp_path)
         try:
             wait_healthy(base, process)
             if not outputs:

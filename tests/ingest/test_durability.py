@@ -12,13 +12,11 @@ from pathlib import Path
 import duckdb
 import httpx
 
-from support import RADIATOR, free_port, serve_env, wait_healthy
+from support import RADIATOR, free_port, serve_env, start_serve, wait_healthy
 
 
 def _start(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [RADIATOR, "serve"], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    process = start_serve(env, cwd, capture=False)
     wait_healthy(f"http://127.0.0.1:{env['RADIATOR_PORT']}", process)
     return process
 

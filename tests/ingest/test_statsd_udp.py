@@ -8,8 +8,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -34,9 +32,7 @@ from radiator.runtime import Runtime
 from radiator.storage.telemetry import open_telemetry_store
 from radiator.web import create_app
 from radiator.web.udp import StatsdListener, StatsdServer, read_kernel_drops
-from support import free_port
-
-RADIATOR = str(Path(sys.executable).with_name("radiator"))
+from support import free_port, start_serve
 
 
 def free_udp_port() -> int:
@@ -341,14 +337,7 @@ def test_radiator_serve_aggregates_statsd_and_flushes_on_sigterm(tmp_path: Path)
         "RADIATOR_STATSD_PORT": str(udp_port),
     }
     env.pop("RADIATOR_CONFIG", None)
-    process = subprocess.Popen(
-        [RADIATOR, "serve"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_serve(env, tmp_path)
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -15,7 +15,7 @@ from radiator.core.types import TimeRange
 from radiator.sdk import events, metrics, span
 from radiator.sdk.logging import RadiatorHandler
 from radiator.storage.telemetry import open_telemetry_store
-from support import RADIATOR, free_port, serve_env, wait_healthy
+from support import RADIATOR, free_port, serve_env, start_serve, wait_healthy
 
 
 def run(env: dict[str, str], cwd: Path, *args: str) -> str:
@@ -48,14 +48,7 @@ def test_one_line_in_the_sdk_lands_in_the_store_of_a_real_server(tmp_path: Path)
         assert client.flush(timeout=2) is False
         assert client.stats.errors >= 1
 
-        process = subprocess.Popen(
-            [RADIATOR, "serve"],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = start_serve(env, tmp_path)
         wait_healthy(base, process)
 
         metrics.count("checkout.completed", tags={"plan": "pro"})
@@ -104,14 +97,7 @@ def test_a_wrong_token_is_dropped_and_counted_not_raised(tmp_path: Path) -> None
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = serve_env(tmp_path / "data", port)
-    process = subprocess.Popen(
-        [RADIATOR, "serve"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    process = start_serve(env, tmp_path, capture=False)
     try:
         wait_healthy(base, process)
         with radiator.sdk.Client(base, "rad_wrong", service="s") as client:
