@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import urllib.request
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -162,7 +163,14 @@ def test_trace_context_crosses_a_real_wsgi_server(
     request = urllib.request.Request(f"{server}/orders/9", headers={"traceparent": INCOMING})
     with urllib.request.urlopen(request, timeout=5) as answer:
         traceparent = answer.read().decode()
-    client.flush()
+    # The server thread finishes the request (and records its span) after the client has
+    # read the body, so wait for it rather than racing it.
+    deadline = time.monotonic() + 5
+    while True:
+        client.flush()
+        if transport.items("spans") or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
 
     (sent,) = transport.items("spans")
     assert sent["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
