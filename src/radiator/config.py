@@ -201,6 +201,117 @@ class Settings(BaseSettings):
         description="Kernel receive buffer (SO_RCVBUF) of the StatsD socket; absorbs bursts. "
         "Above net.core.rmem_max it needs root or CAP_NET_ADMIN.",
     )
+    log_metrics_dir: str = Field(
+        "",
+        description="Directory of log-to-metric rule files (*.yaml, *.yml), loaded at start "
+        "and re-read every interval; empty turns rules as code off. See docs/logs.md.",
+    )
+    log_metrics_interval_seconds: int = Field(
+        10,
+        ge=1,
+        le=3600,
+        description="Bucket width of log metrics (logs.records and every rule), and how "
+        "often they are brought up to date.",
+    )
+    log_metrics_lag_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="Log metrics count a bucket only once it ended this long ago, so records "
+        "still on their way through ingest are counted; later arrivals are not.",
+    )
+    log_metrics_backfill_hours: float = Field(
+        24.0,
+        ge=0,
+        description="How much history a new log metric rule counts when it is created.",
+    )
+    log_tail_max_streams: int = Field(
+        20,
+        ge=1,
+        description="Most live log tails (GET /api/v1/logs/tail) served at once; more are "
+        "refused with 503.",
+    )
+    archive_enabled: bool = Field(
+        True,
+        description="Write telemetry to date-partitioned Parquet in archive_dir before "
+        "retention deletes it; archived days stay queryable. See docs/retention.md.",
+    )
+    archive_dir: str = Field(
+        "", description="Directory of the Parquet archive. Empty means DATA_DIR/archive."
+    )
+    retention_delete_unarchived: bool = Field(
+        False,
+        description="With archive_enabled off, delete telemetry past its retention anyway "
+        "(lost for good). Off: nothing is deleted while archiving is off.",
+    )
+    retention_points_days: int = Field(
+        14, ge=0, description="Days raw metric points stay in the live store; 0 keeps them."
+    )
+    retention_rollup_1m_days: int = Field(
+        90, ge=0, description="Days 1-minute rollups stay in the live store; 0 keeps them."
+    )
+    retention_rollup_1h_days: int = Field(
+        730, ge=0, description="Days 1-hour rollups stay in the live store; 0 keeps them."
+    )
+    retention_logs_days: int = Field(
+        14, ge=0, description="Days log records stay in the live store; 0 keeps them."
+    )
+    retention_spans_days: int = Field(
+        7, ge=0, description="Days spans stay in the live store; 0 keeps them."
+    )
+    retention_events_days: int = Field(
+        0,
+        ge=0,
+        description="Days events (deploys, alerts, incidents, ...: the timeline) stay in the "
+        "live store; 0 keeps them for good.",
+    )
+    retention_interval_seconds: float = Field(
+        3600.0,
+        gt=0,
+        description="How often the retention job archives and deletes telemetry past its "
+        "retention (whole UTC days).",
+    )
+    notify_max_attempts: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description="Attempts per notification (webhook, e-mail, Slack) before it is logged "
+        "as failed. See docs/oncall.md.",
+    )
+    notify_backoff_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=300,
+        description="Wait before the second attempt of a notification; doubled before each "
+        "further one (exponential backoff).",
+    )
+    oncall_escalation_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How often un-acknowledged pages are checked and escalated once their "
+        "step's wait has run out.",
+    )
+    query_timeout_seconds: float = Field(
+        30.0, gt=0, description="A metric query running longer than this is cancelled (503)."
+    )
+    query_max_series: int = Field(
+        10_000, ge=1, description="The most series one selector of a query may match."
+    )
+    query_max_points: int = Field(
+        11_000,
+        ge=10,
+        description="The most steps (points per series) a range query may return; a larger "
+        "request is refused with a message asking for a larger step.",
+    )
+    query_max_samples: int = Field(
+        20_000_000,
+        ge=1000,
+        description="The most stored points or rollup buckets one query may read.",
+    )
+    rollup_interval_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="How often the 1-minute and 1-hour rollups are brought up to date.",
+    )
     demo_tick_seconds: float = Field(
         5.0, gt=0, description="How often `radiator demo` feeds new live data."
     )
@@ -252,6 +363,10 @@ class Settings(BaseSettings):
     @property
     def resolved_telemetry_path(self) -> str:
         return self.telemetry_path or str(self.data_dir / "telemetry.duckdb")
+
+    @property
+    def resolved_archive_dir(self) -> Path:
+        return Path(self.archive_dir) if self.archive_dir else self.data_dir / "archive"
 
     @property
     def resolved_public_url(self) -> str:

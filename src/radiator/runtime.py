@@ -6,20 +6,30 @@ created at import time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from radiator.audit import AuditLog
 from radiator.catalog import CatalogService
 from radiator.config import Settings
-from radiator.core.telemetry import TelemetryStore
+from radiator.core.schema import events_batch
+from radiator.core.telemetry import Signal, TelemetryStore
+from radiator.core.types import Event
 from radiator.identity import IdentityService, LoginLimiter
 from radiator.ingest import IngestPipeline, SelfMetrics, SeriesLimiter
 from radiator.ingest.otlp import OtlpReceiver
 from radiator.ingest.prometheus_remote import RemoteWriteReceiver
+from radiator.notify import NotifyService
+from radiator.oncall import OncallService
+from radiator.query.engine import Limits
+from radiator.query.service import QueryService
+from radiator.storage.delivery import default_transports
 from radiator.storage.state import (
     Database,
     SqlAuditStore,
     SqlCatalogStore,
+    SqlNotifyStore,
+    SqlOncallStore,
     SqlSessionStore,
     SqlTokenStore,
     SqlUserStore,
@@ -46,7 +56,9 @@ class Runtime:
         if migrate:
             self.db.upgrade()
         self.telemetry: TelemetryStore = open_telemetry_store(
-            settings.telemetry_backend, settings.resolved_telemetry_path
+            settings.telemetry_backend,
+            settings.resolved_telemetry_path,
+            archive_dir=settings.resolved_archive_dir,
         )
         self.telemetry.create_schema()
         self.audit = AuditLog(SqlAuditStore(self.db))
@@ -62,6 +74,32 @@ class Runtime:
             session_ttl=timedelta(hours=settings.session_ttl_hours),
         )
         self.catalog = CatalogService(SqlCatalogStore(self.db), self.audit)
+        self.notify = NotifyService(
+            SqlNotifyStore(self.db),
+            default_transports(),
+            self.audit,
+            max_attempts=settings.notify_max_attempts,
+            backoff_seconds=settings.notify_backoff_seconds,
+        )
+        public_url = settings.resolved_public_url.rstrip("/")
+        self.oncall = OncallService(
+            SqlOncallStore(self.db),
+            identity=self.identity,
+            catalog=self.catalog,
+            notify=self.notify,
+            audit=self.audit,
+            events=self._record_events,
+            ack_url=lambda token: f"{public_url}/ack/{token}",
+        )
+        self.query = QueryService(
+            self.telemetry,
+            Limits(
+                max_series=settings.query_max_series,
+                max_steps=settings.query_max_points,
+                max_cells=settings.query_max_samples,
+                timeout_seconds=settings.query_timeout_seconds,
+            ),
+        )
         self.self_metrics = self_metrics or SelfMetrics()
         self.wal = FileWriteAheadLog(
             settings.data_dir / "wal",
@@ -82,6 +120,10 @@ class Runtime:
         self.otlp = OtlpReceiver(self.ingest, max_body_bytes=settings.max_body_bytes)
         # Counter values and metric metadata remembered between Prometheus remote writes.
         self.remote_write = RemoteWriteReceiver()
+
+    def _record_events(self, events: Sequence[Event]) -> None:
+        """Page transitions land on the timeline as ``alert`` events."""
+        self.telemetry.append(Signal.EVENTS, events_batch(events))
 
     def close(self) -> None:
         """Flush buffered telemetry, then release the log and both stores."""

@@ -17,7 +17,7 @@ import uvicorn
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from radiator import __version__
-from radiator.cli import agent, configdocs, doctor, tokens, users
+from radiator.cli import agent, archive, configdocs, doctor, logmetrics, oncall, tokens, users
 from radiator.cli.common import console, fail, open_runtime, settings_or_exit
 from radiator.config import Settings
 from radiator.core.caller import Caller
@@ -38,7 +38,11 @@ db_app = typer.Typer(help="Manage the state database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users.app, name="user")
 app.add_typer(tokens.app, name="token")
+app.add_typer(logmetrics.app, name="log-metrics")
 app.add_typer(configdocs.app, name="config")
+app.add_typer(oncall.app, name="oncall")
+app.add_typer(oncall.channel_app, name="channel")
+app.add_typer(archive.app, name="archive")
 app.command("agent")(agent.agent)
 
 _DEMO_MARKER = ".radiator-demo"

@@ -23,8 +23,12 @@ __all__ = [
     "EventFilter",
     "EventRow",
     "LevelCount",
+    "LogCount",
+    "LogCountQuery",
     "LogFilter",
     "LogRow",
+    "MetricSeries",
+    "Resolution",
     "Series",
     "Signal",
     "SpanFilter",
@@ -40,6 +44,28 @@ class Signal(StrEnum):
     EVENTS = "events"
     LOGS = "logs"
     SPANS = "spans"
+
+
+class Resolution(StrEnum):
+    """Where metric reads come from: every raw point, or 1-minute / 1-hour rollups."""
+
+    RAW = "raw"
+    MINUTE = "1m"
+    HOUR = "1h"
+
+    @property
+    def seconds(self) -> int:
+        return {"raw": 0, "1m": 60, "1h": 3600}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSeries:
+    """One series of the catalogue: its id in the store, metric name, tags and kind."""
+
+    sid: int
+    name: str
+    tags: Labels
+    kind: str
 
 
 class Aggregation(StrEnum):
@@ -150,6 +176,38 @@ class LevelCount:
 
 
 @dataclass(frozen=True, slots=True)
+class LogCountQuery:
+    """Count log records per ``step`` bucket matching every given criterion.
+
+    ``services``, ``levels``, ``attributes`` and ``text`` filter as in ``LogFilter``;
+    ``pattern`` is a regular expression (RE2 syntax) that must match part of the message.
+    ``group_by`` names ``service``, ``level`` or attribute keys; a record lacking a grouped
+    attribute counts under the empty value.
+    """
+
+    range: TimeRange
+    step: timedelta
+    services: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, str], ...] = ()
+    text: str | None = None
+    pattern: str | None = None
+    group_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LogCount:
+    """How many matching records fall in the bucket starting at ``time``.
+
+    ``groups`` holds the values of the query's ``group_by``, in its order.
+    """
+
+    time: datetime
+    groups: tuple[str, ...]
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class SpanFilter:
     """Spans matching every given criterion (``range`` on the start time), newest first."""
 
@@ -217,9 +275,21 @@ class TelemetryStore(Protocol):
       (unique and stable), so paging with ``after`` neither skips nor repeats rows.
     - ``log_level_counts`` counts records per ``step`` bucket (aligned to the Unix epoch),
       service and level, oldest bucket first; empty buckets are omitted.
+    - ``count_logs`` counts matching records per ``step`` bucket (aligned to the Unix epoch)
+      and group, ordered by bucket then groups; empty buckets are omitted. A pattern the
+      backend cannot compile raises ``InvalidInputError`` naming ``pattern``.
     - ``query_spans`` returns at most ``limit`` spans, newest start first.
     - ``span_dependencies`` returns caller -> callee edges for spans starting in the range,
       ordered by caller then callee.
+    - ``find_series`` lists the catalogue's series named ``name`` (any name when None) whose
+      tags equal every ``(tag, value)`` pair (``""`` matching a missing tag) and that have
+      points in the range; ordered by name.
+    - ``fetch_cells`` returns an Arrow table (sid, time as epoch microseconds, count, sum,
+      min, max, first, last) sorted by sid then time: at ``RAW`` one cell per point, else one
+      per rollup bucket (bucket start), recent buckets not yet rolled up computed from points.
+      ``fetch_sketches`` returns (sid, time, key, count) quantile-sketch entries the same way.
+    - ``roll_up`` brings the 1-minute and 1-hour rollups up to the last complete bucket
+      before ``now`` (including points that arrived late) and returns buckets written.
     - ``close`` releases the backend; the store is unusable afterwards. Callers own the store.
     """
 
@@ -241,11 +311,33 @@ class TelemetryStore(Protocol):
 
     def healthy(self) -> bool: ...
 
+    def find_series(
+        self, name: str | None, equal: tuple[tuple[str, str], ...], time_range: TimeRange
+    ) -> list[MetricSeries]: ...
+
+    def fetch_cells(
+        self, sids: Sequence[int], time_range: TimeRange, resolution: Resolution
+    ) -> pa.Table: ...
+
+    def fetch_sketches(
+        self, sids: Sequence[int], time_range: TimeRange, resolution: Resolution
+    ) -> pa.Table: ...
+
+    def tag_names(self, name: str | None, time_range: TimeRange) -> list[str]: ...
+
+    def tag_values(
+        self, tag: str, name: str | None, prefix: str, time_range: TimeRange, limit: int
+    ) -> list[str]: ...
+
+    def roll_up(self, now: datetime) -> dict[Resolution, int]: ...
+
     def query_events(self, query: EventFilter) -> list[EventRow]: ...
 
     def query_logs(self, query: LogFilter) -> list[LogRow]: ...
 
     def log_level_counts(self, time_range: TimeRange, step: timedelta) -> list[LevelCount]: ...
+
+    def count_logs(self, query: LogCountQuery) -> list[LogCount]: ...
 
     def query_spans(self, query: SpanFilter) -> list[SpanRow]: ...
 

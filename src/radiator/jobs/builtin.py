@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from radiator.core.clock import system_clock
 from radiator.core.schema import points_batch
 from radiator.core.telemetry import Signal
 from radiator.core.types import MetricKind, Point
+from radiator.errors import StorageError
 from radiator.ingest.statsd_aggregate import StatsdAggregator
+from radiator.jobs.logmetrics import schedule_log_metrics
 from radiator.jobs.scheduler import Scheduler
 from radiator.jobs.scrape import schedule_scrape_jobs
 from radiator.runtime import Runtime
+from radiator.storage.telemetry import DuckDBTelemetryStore
+from radiator.storage.telemetry.retention import Retention
 
 __all__ = ["schedule_builtin_jobs", "schedule_statsd_flush"]
 
@@ -86,4 +92,30 @@ def schedule_builtin_jobs(scheduler: Scheduler, runtime: Runtime) -> None:
         wake=runtime.ingest.flush_wanted,
     )
     scheduler.every(600, "session-purge", purge_sessions)
+
+    def roll_up() -> None:
+        runtime.telemetry.roll_up(system_clock())
+
+    scheduler.every(settings.rollup_interval_seconds, "rollup", roll_up)
+    if isinstance(runtime.telemetry, DuckDBTelemetryStore):
+        scheduler.every(settings.retention_interval_seconds, "retention", _retention_work(runtime))
+
+    def escalate_pages() -> None:
+        # Pages whose step's wait ran out go to the next step of their escalation policy.
+        runtime.oncall.advance()
+
+    scheduler.every(settings.oncall_escalation_seconds, "oncall-escalate", escalate_pages)
     schedule_scrape_jobs(scheduler, runtime)
+    schedule_log_metrics(scheduler, runtime)
+
+
+def _retention_work(runtime: Runtime) -> Callable[[], None]:
+    """Archive, then delete, telemetry past its retention (docs/retention.md)."""
+    retention = Retention(runtime.telemetry, runtime.settings)
+
+    def enforce_retention() -> None:
+        report = retention.enforce()
+        if report.errors:  # counted as a job failure; the rows stayed
+            raise StorageError("retention: " + "; ".join(report.errors))
+
+    return enforce_retention

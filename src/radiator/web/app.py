@@ -24,14 +24,24 @@ from radiator.web.routers import (
     health,
     influx,
     ingest,
+    logmetrics,
+    notify,
+    oncall,
+    oncall_ui,
     otlp,
+    query,
     remote_write,
     rum,
+    tail,
     tokens,
     users,
 )
 from radiator.web.udp import StatsdServer
+from radiator.web.ui import events as events_page
+from radiator.web.ui import explore as explore_page
+from radiator.web.ui import logs as logs_page
 from radiator.web.ui import pages
+from radiator.web.ui import traces as traces_page
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -112,6 +122,11 @@ def create_app(
     for module in (auth, users, tokens, catalog, audit, ingest, rum, explore):
         api.include_router(module.router)
     api.include_router(remote_write.router)
+    api.include_router(tail.router)
+    api.include_router(logmetrics.router)
+    api.include_router(query.router)
+    api.include_router(oncall.router)
+    api.include_router(notify.router)
     app.include_router(api)
     # OTLP/HTTP lives at the root, where exporters append /v1/<signal> to the endpoint.
     app.include_router(otlp.router)
@@ -121,5 +136,8 @@ def create_app(
     app.include_router(rum.script_router)
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(oncall_ui.router)
+    for ui in (explore_page, logs_page, traces_page, events_page):
+        app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=str(_STATIC)), name="static")
     return app

@@ -184,7 +184,19 @@ def _rid(request: Request) -> str:
     return str(getattr(request.state, "request_id", ""))
 
 
+# Query errors are the client's bad request (with the position where one applies), and a
+# query cancelled for running too long is the server declining the work.
+_STATUS_BY_CODE = {
+    "invalid_query": 400,
+    "query_evaluation": 400,
+    "query_too_large": 400,
+    "query_timeout": 503,
+}
+
+
 def _status_of(exc: RadiatorError) -> int:
+    if exc.code in _STATUS_BY_CODE:
+        return _STATUS_BY_CODE[exc.code]
     for kind, status in _STATUS:
         if isinstance(exc, kind):
             return status
@@ -202,6 +214,8 @@ async def _radiator_error(request: Request, exc: Exception) -> JSONResponse:
         headers["WWW-Authenticate"] = 'Bearer realm="radiator"'
     if isinstance(exc, InvalidInputError) and exc.field:
         errors = [{"field": exc.field, "message": exc.message}]
+        where = {k: exc.details[k] for k in ("position", "line", "column") if k in exc.details}
+        errors[0].update(where)
     if status >= 500:
         _log.error("request %s failed: %s", _rid(request), exc.message)
     return problem_response(

@@ -6,11 +6,17 @@ from radiator.storage.state.audit import SqlAuditStore
 from radiator.storage.state.catalog import SqlCatalogStore
 from radiator.storage.state.db import Database
 from radiator.storage.state.identity import SqlSessionStore, SqlTokenStore, SqlUserStore
+from radiator.storage.state.logmetrics import SqlLogMetricStore
+from radiator.storage.state.notify import SqlNotifyStore
+from radiator.storage.state.oncall import SqlOncallStore
 
 __all__ = [
     "Database",
     "SqlAuditStore",
     "SqlCatalogStore",
+    "SqlLogMetricStore",
+    "SqlNotifyStore",
+    "SqlOncallStore",
     "SqlSessionStore",
     "SqlTokenStore",
     "SqlUserStore",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -25,6 +26,15 @@ __all__ = [
     "ApiTokenRow",
     "AuditRow",
     "Base",
+    "DeliveryRow",
+    "EscalationPolicyRow",
+    "LogMetricRuleRow",
+    "LogMetricWatermarkRow",
+    "NotifyChannelRow",
+    "OncallAckTokenRow",
+    "OncallPageRow",
+    "OncallScheduleRow",
+    "PolicyServiceRow",
     "ServiceRow",
     "SessionRow",
     "TeamMemberRow",
@@ -164,3 +174,138 @@ class AuditRow(Base):
     ip: Mapped[str] = mapped_column(String(64), default="")
     request_id: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LogMetricRuleRow(Base):
+    __tablename__ = "log_metric_rules"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    metric: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(63), default="")
+    source: Mapped[str] = mapped_column(String(16))
+    source_file: Mapped[str] = mapped_column(String(500), default="")
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LogMetricWatermarkRow(Base):
+    """How far a log metric is materialised: records before ``watermark`` are counted."""
+
+    __tablename__ = "log_metric_watermarks"
+
+    key: Mapped[str] = mapped_column(String(63), primary_key=True)
+    watermark: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# -- on-call and notifications (radiator.oncall, radiator.notify) ----------------------------
+
+
+class OncallScheduleRow(Base):
+    __tablename__ = "oncall_schedules"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    time_zone: Mapped[str] = mapped_column(String(64))
+    handoff_time: Mapped[str] = mapped_column(String(8), doc="HH:MM:SS, local time")
+    rotation: Mapped[str] = mapped_column(String(16))
+    start_date: Mapped[date] = mapped_column(Date)
+    # [{"user", "discipline"}]: the discipline belongs to the membership, not the catalog team.
+    participants: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    overrides: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EscalationPolicyRow(Base):
+    __tablename__ = "oncall_escalation_policies"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    repeat: Mapped[int] = mapped_column(Integer, default=0)
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    services: Mapped[list[PolicyServiceRow]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="PolicyServiceRow.service"
+    )
+
+
+class PolicyServiceRow(Base):
+    """A catalog service pages through exactly one escalation policy."""
+
+    __tablename__ = "oncall_policy_services"
+
+    service: Mapped[str] = mapped_column(String(63), primary_key=True)
+    policy_id: Mapped[int] = mapped_column(
+        ForeignKey("oncall_escalation_policies.id", ondelete="CASCADE"), index=True
+    )
+
+
+class OncallPageRow(Base):
+    __tablename__ = "oncall_pages"
+    __table_args__ = (
+        Index("ix_oncall_pages_status_escalate_at", "status", "escalate_at"),
+        Index("ix_oncall_pages_service_dedup_key", "service", "dedup_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    service: Mapped[str] = mapped_column(String(63))
+    summary: Mapped[str] = mapped_column(String(500))
+    details: Mapped[str] = mapped_column(Text, default="")
+    dedup_key: Mapped[str] = mapped_column(String(200), default="")
+    policy: Mapped[str] = mapped_column(String(63))
+    status: Mapped[str] = mapped_column(String(16))
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    target_user: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    triggered_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class OncallAckTokenRow(Base):
+    """An acknowledgement link, stored as the SHA-256 of its token."""
+
+    __tablename__ = "oncall_ack_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    page_id: Mapped[int] = mapped_column(
+        ForeignKey("oncall_pages.id", ondelete="CASCADE"), index=True
+    )
+    username: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NotifyChannelRow(Base):
+    __tablename__ = "notify_channels"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    type: Mapped[str] = mapped_column(String(16))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeliveryRow(Base):
+    __tablename__ = "notify_deliveries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(63), index=True)
+    channel_type: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(500))
+    recipient: Mapped[str] = mapped_column(String(320), default="")
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    page_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

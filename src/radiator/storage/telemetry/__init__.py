@@ -6,6 +6,7 @@ The edge picks one by name with ``open_telemetry_store``; domain code sees only 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from radiator.core.telemetry import TelemetryStore
 from radiator.errors import ConfigError
@@ -13,7 +14,7 @@ from radiator.storage.telemetry.duckdb import DuckDBTelemetryStore
 
 __all__ = ["BACKENDS", "DuckDBTelemetryStore", "open_telemetry_store"]
 
-_FACTORIES: dict[str, Callable[[str], TelemetryStore]] = {
+_FACTORIES: dict[str, Callable[[str, Path | None], TelemetryStore]] = {
     "duckdb": DuckDBTelemetryStore,
 }
 
@@ -21,12 +22,15 @@ BACKENDS: tuple[str, ...] = tuple(sorted(_FACTORIES))
 """The accepted values of the ``backend`` argument."""
 
 
-def open_telemetry_store(backend: str, path: str) -> TelemetryStore:
+def open_telemetry_store(
+    backend: str, path: str, archive_dir: Path | None = None
+) -> TelemetryStore:
     """Open the telemetry store ``backend`` at ``path`` with its schema created.
 
     Args:
         backend: one of ``BACKENDS`` (case-insensitive).
         path: where the backend keeps its data; ``":memory:"`` for a throwaway store.
+        archive_dir: the Parquet archive whose days reads include (docs/retention.md).
 
     Returns:
         A ready store; the caller owns it and must ``close`` it.
@@ -43,7 +47,7 @@ def open_telemetry_store(backend: str, path: str) -> TelemetryStore:
             backend=backend,
             accepted=list(BACKENDS),
         )
-    store = factory(path)
+    store = factory(path, archive_dir)
     try:
         store.create_schema()
     except BaseException:

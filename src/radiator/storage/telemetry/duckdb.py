@@ -22,8 +22,12 @@ from radiator.core.telemetry import (
     EventFilter,
     EventRow,
     LevelCount,
+    LogCount,
+    LogCountQuery,
     LogFilter,
     LogRow,
+    MetricSeries,
+    Resolution,
     Series,
     Signal,
     SpanFilter,
@@ -31,6 +35,8 @@ from radiator.core.telemetry import (
 )
 from radiator.core.types import Labels, TimeRange
 from radiator.errors import InvalidInputError, StorageError
+from radiator.storage.telemetry import archive, duckdb_logcount
+from radiator.storage.telemetry import duckdb_metrics as metrics
 
 __all__ = ["DuckDBTelemetryStore"]
 
@@ -90,12 +96,18 @@ def _create_table_sql(signal: Signal) -> str:
     return f"CREATE TABLE IF NOT EXISTS {signal.value} ({columns})"
 
 
-def _insert_sql(signal: Signal) -> str:
+def _insert_sql(signal: Signal) -> tuple[str, ...]:
     names = [field.name for field in SCHEMAS[signal]]
-    selected = [_CANONICAL_TAGS if n == "tags" else f'"{n}"' for n in names]
+    selected = [f"{_CANONICAL_TAGS} AS tags" if n == "tags" else f'"{n}"' for n in names]
     quoted = ", ".join(f'"{n}"' for n in names)
-    source = ", ".join(selected)
-    return f"INSERT INTO {signal.value} ({quoted}) SELECT {source} FROM {_BATCH_VIEW}"  # noqa: S608
+    source = f"SELECT {', '.join(selected)} FROM {_BATCH_VIEW}"  # noqa: S608
+    if signal is Signal.POINTS:
+        return (
+            metrics.points_insert_sql(source),
+            metrics.series_upsert_sql(source),
+            metrics.mark_dirty_sql(source),
+        )
+    return (f"INSERT INTO {signal.value} ({quoted}) {source}",)  # noqa: S608
 
 
 _CREATE_SQL = {signal: _create_table_sql(signal) for signal in Signal}
@@ -215,6 +227,16 @@ def _json_pointer(key: str) -> str:
     return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
+def _to_us(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _range_us(time_range: TimeRange) -> tuple[int, int]:
+    return _to_us(time_range.start), _to_us(time_range.end)
+
+
 def _from_us(micros: int) -> datetime:
     return _EPOCH + timedelta(microseconds=int(micros))
 
@@ -267,7 +289,7 @@ _DEPENDENCY_SQL = """
 SELECT p.service, c.service, count(*),
        count(*) FILTER (WHERE c.status = 'error'),
        quantile_cont(c.duration_ms, 0.5), quantile_cont(c.duration_ms, 0.95)
-FROM spans c JOIN spans p ON c.trace_id = p.trace_id AND c.parent_id = p.span_id
+FROM {source} c JOIN {source} p ON c.trace_id = p.trace_id AND c.parent_id = p.span_id
 WHERE c.start >= $start AND c.start < $end
   AND coalesce(p.service, '') <> coalesce(c.service, '')
 GROUP BY p.service, c.service
@@ -298,8 +320,10 @@ class DuckDBTelemetryStore:
       raise ``StorageError`` chained to the driver's exception.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, archive_dir: str | Path | None = None) -> None:
         self.path = path
+        # Where archived days are read from (docs/retention.md); None reads live tables only.
+        self.archive_dir = Path(archive_dir) if archive_dir is not None else None
         self._lock = threading.Lock()
         if path and not path.startswith(":memory:"):
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -330,6 +354,17 @@ class DuckDBTelemetryStore:
         finally:
             cursor.close()
 
+    def _source(self, table: str, time_range: TimeRange | None = None) -> str:
+        """SQL table expression reading ``table``: live rows plus archived days in range.
+
+        Just the table name unless archived, unrestored days overlap ``time_range`` (None:
+        any day); then a parenthesised UNION ALL with the same columns and a ``rowid``.
+        """
+        if self.archive_dir is None:
+            return table
+        with self._cursor() as cursor:
+            return archive.source_sql(cursor, self.archive_dir, table, time_range)
+
     def create_schema(self) -> None:
         with self._cursor() as cursor:
             for signal in Signal:
@@ -338,6 +373,8 @@ class DuckDBTelemetryStore:
                 "CREATE TABLE IF NOT EXISTS ingest_checkpoint (id INTEGER PRIMARY KEY, seq BIGINT)"
             )
             cursor.execute("INSERT OR IGNORE INTO ingest_checkpoint VALUES (1, 0)")
+            metrics.create_metric_tables(cursor)
+            archive.create_manifest(cursor)
 
     def append_many(
         self, batches: Sequence[tuple[Signal, pa.Table]], checkpoint: int | None = None
@@ -357,7 +394,8 @@ class DuckDBTelemetryStore:
                     cursor.register(_BATCH_VIEW, table)
                     if "attributes" in table.column_names:
                         self._check_json(cursor, signal)
-                    cursor.execute(_INSERT_SQL[signal])
+                    for statement in _INSERT_SQL[signal]:
+                        cursor.execute(statement)
                     cursor.unregister(_BATCH_VIEW)
                     rows += table.num_rows
                 if checkpoint is not None:
@@ -377,16 +415,7 @@ class DuckDBTelemetryStore:
         return int(row[0]) if row else 0
 
     def append(self, signal: Signal, batch: pa.Table) -> int:
-        signal = _as_signal(signal)
-        table = _conform_batch(signal, batch)
-        if table.num_rows == 0:
-            return 0
-        with self._cursor() as cursor:
-            cursor.register(_BATCH_VIEW, table)
-            if "attributes" in table.column_names:
-                self._check_json(cursor, signal)
-            cursor.execute(_INSERT_SQL[signal])
-        return int(table.num_rows)
+        return self.append_many([(signal, batch)])
 
     @staticmethod
     def _check_json(cursor: duckdb.DuckDBPyConnection, signal: Signal) -> None:
@@ -399,13 +428,13 @@ class DuckDBTelemetryStore:
             )
 
     def query_buckets(self, query: BucketQuery) -> list[Series]:
-        sql, params = self._bucket_sql(query)
+        sql, params = self._bucket_sql(query, self._source("points", query.range))
         with self._cursor() as cursor:
             rows = cursor.execute(sql, params).fetchall()
         return _collect_series(rows, query.group_by)
 
     @staticmethod
-    def _bucket_sql(query: BucketQuery) -> tuple[str, dict[str, Any]]:
+    def _bucket_sql(query: BucketQuery, source: str = "points") -> tuple[str, dict[str, Any]]:
         params: dict[str, Any] = {
             "name": query.name,
             "start": query.range.start,
@@ -426,7 +455,7 @@ class DuckDBTelemetryStore:
             params.update({f"group_{i}": key for i, key in enumerate(keys)})
         columns = ", ".join([*select, f"{_BUCKET} AS bucket", _AGGREGATES[query.aggregation]])
         sql = (
-            f"SELECT {columns} FROM points WHERE {' AND '.join(where)} "  # noqa: S608
+            f"SELECT {columns} FROM {source} WHERE {' AND '.join(where)} "  # noqa: S608
             f"GROUP BY {', '.join([*group, 'bucket'])} ORDER BY bucket"
         )
         return sql, params
@@ -434,9 +463,10 @@ class DuckDBTelemetryStore:
     def count(self, signal: Signal, time_range: TimeRange | None = None) -> int:
         signal = _as_signal(signal)
         clause, params = _in_range(_time_column(signal), time_range)
+        source = self._source(signal.value, time_range)
         with self._cursor() as cursor:
             row = cursor.execute(
-                f"SELECT count(*) FROM {signal.value} WHERE {clause}",  # noqa: S608
+                f"SELECT count(*) FROM {source} WHERE {clause}",  # noqa: S608
                 params,
             ).fetchone()
         return int(row[0]) if row else 0
@@ -451,6 +481,43 @@ class DuckDBTelemetryStore:
                 {"prefix": prefix, "limit": limit},
             ).fetchall()
         return [str(row[0]) for row in rows]
+
+    def find_series(
+        self, name: str | None, equal: tuple[tuple[str, str], ...], time_range: TimeRange
+    ) -> list[MetricSeries]:
+        with self._cursor() as cursor:
+            rows = metrics.find_series(cursor, name, equal, *_range_us(time_range))
+        return [MetricSeries(sid, n, tags, kind) for sid, n, tags, kind in rows]
+
+    def fetch_cells(
+        self, sids: Sequence[int], time_range: TimeRange, resolution: Resolution
+    ) -> pa.Table:
+        request = metrics.CellsRequest(tuple(sids), *_range_us(time_range), resolution)
+        with self._cursor() as cursor:
+            return metrics.fetch_cells(cursor, request)
+
+    def fetch_sketches(
+        self, sids: Sequence[int], time_range: TimeRange, resolution: Resolution
+    ) -> pa.Table:
+        request = metrics.CellsRequest(tuple(sids), *_range_us(time_range), resolution)
+        with self._cursor() as cursor:
+            return metrics.fetch_sketches(cursor, request)
+
+    def tag_names(self, name: str | None, time_range: TimeRange) -> list[str]:
+        with self._cursor() as cursor:
+            return metrics.tag_names(cursor, name, *_range_us(time_range))
+
+    def tag_values(
+        self, tag: str, name: str | None, prefix: str, time_range: TimeRange, limit: int
+    ) -> list[str]:
+        with self._cursor() as cursor:
+            return metrics.tag_values(
+                cursor, tag, name, prefix, *_range_us(time_range), max(limit, 0)
+            )
+
+    def roll_up(self, now: datetime) -> dict[Resolution, int]:
+        with self._cursor() as cursor:
+            return metrics.roll_up(cursor, _to_us(now))
 
     def healthy(self) -> bool:
         try:
@@ -473,7 +540,8 @@ class DuckDBTelemetryStore:
                 text=_like_pattern(query.text),
             )
         sql = (
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE {where.sql()} "  # noqa: S608
+            f"SELECT {_EVENT_COLUMNS} FROM {self._source('events', query.range)} "  # noqa: S608
+            f"WHERE {where.sql()} "
             'ORDER BY "time" DESC, rowid DESC LIMIT $limit'
         )
         with self._cursor() as cursor:
@@ -510,7 +578,8 @@ class DuckDBTelemetryStore:
                 after_row=query.after[1],
             )
         sql = (
-            f"SELECT {_LOG_COLUMNS} FROM logs WHERE {where.sql()} "  # noqa: S608
+            f"SELECT {_LOG_COLUMNS} FROM {self._source('logs', query.range)} "  # noqa: S608
+            f"WHERE {where.sql()} "
             'ORDER BY epoch_us("time") DESC, rowid DESC LIMIT $limit'
         )
         with self._cursor() as cursor:
@@ -532,13 +601,18 @@ class DuckDBTelemetryStore:
     def log_level_counts(self, time_range: TimeRange, step: timedelta) -> list[LevelCount]:
         sql = (
             f"SELECT {_BUCKET} AS bucket, coalesce(service, '') AS svc, level, count(*) "  # noqa: S608
-            'FROM logs WHERE "time" >= $start AND "time" < $end '
+            f'FROM {self._source("logs", time_range)} WHERE "time" >= $start AND "time" < $end '
             "GROUP BY bucket, svc, level ORDER BY bucket, svc, level"
         )
         params = {"start": time_range.start, "end": time_range.end, "step": step // _MICROSECOND}
         with self._cursor() as cursor:
             rows = cursor.execute(sql, params).fetchall()
         return [LevelCount(_from_us(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+    def count_logs(self, query: LogCountQuery) -> list[LogCount]:
+        source = self._source("logs", query.range)
+        with self._cursor() as cursor:
+            return duckdb_logcount.count_logs(cursor, query, source)
 
     def query_spans(self, query: SpanFilter) -> list[SpanRow]:
         where = _Where()
@@ -557,7 +631,8 @@ class DuckDBTelemetryStore:
             where.add("status = $status", status=query.status)
         where.attributes(query.attributes)
         sql = (
-            f"SELECT {_SPAN_COLUMNS} FROM spans WHERE {where.sql()} "  # noqa: S608
+            f"SELECT {_SPAN_COLUMNS} FROM {self._source('spans', query.range)} "  # noqa: S608
+            f"WHERE {where.sql()} "
             "ORDER BY start DESC, rowid DESC LIMIT $limit"
         )
         with self._cursor() as cursor:
@@ -580,7 +655,8 @@ class DuckDBTelemetryStore:
     def span_dependencies(self, time_range: TimeRange) -> list[DependencyEdge]:
         params = {"start": time_range.start, "end": time_range.end}
         with self._cursor() as cursor:
-            rows = cursor.execute(_DEPENDENCY_SQL, params).fetchall()
+            sql = _DEPENDENCY_SQL.format(source=self._source("spans", time_range))
+            rows = cursor.execute(sql, params).fetchall()
         return [
             DependencyEdge(
                 caller=r[0] or "",

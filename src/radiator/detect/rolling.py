@@ -1,0 +1,130 @@
+"""Vectorised window statistics for the batch forms, and the ring buffer for streaming ones.
+
+Batch and streaming forms must agree, so both use the same definitions:
+
+- a *trailing* window at ``t`` holds the up to ``w`` values before ``t`` (not ``t`` itself);
+  a *recent* window holds the up to ``k`` values ending at ``t`` (``t`` included);
+- the median of ``n`` values is the element of rank ``n // 2`` (the upper median when ``n`` is
+  even), which is what ``scipy.ndimage.median_filter`` computes and is cheap to stream;
+- standard deviations use ``ddof=1``.
+
+Inputs here hold no NaN: detectors drop missing values first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from radiator.detect.base import FloatArray
+
+__all__ = [
+    "Ring",
+    "expand",
+    "inclusive_median",
+    "inclusive_mean",
+    "rank_median",
+    "shift",
+    "trailing_mean_std",
+]
+
+
+def rank_median(values: FloatArray) -> float:
+    """The element of rank ``n // 2``; NaN for no values."""
+    n = len(values)
+    if n == 0:
+        return float("nan")
+    return float(np.partition(values, n // 2)[n // 2])
+
+
+def shift(x: FloatArray, by: int = 1) -> FloatArray:
+    """``x`` delayed by ``by`` places, NaN in front: turns inclusive windows into trailing."""
+    out = np.full(len(x), np.nan)
+    if by < len(x):
+        out[by:] = x[: len(x) - by]
+    return out
+
+
+def inclusive_median(x: FloatArray, w: int) -> FloatArray:
+    """Rank-``n//2`` median of ``x[t-w+1 : t+1]`` for every ``t`` (shorter at the start)."""
+    n = len(x)
+    out = np.empty(n)
+    if n == 0:
+        return out
+    if n >= w:
+        out[:] = ndimage.median_filter(x, size=w, origin=(w - 1) // 2, mode="nearest")
+    for t in range(min(w - 1, n)):
+        out[t] = rank_median(x[: t + 1])
+    return out
+
+
+def inclusive_mean(x: FloatArray, k: int) -> FloatArray:
+    """Mean of ``x[t-k+1 : t+1]`` for every ``t`` (shorter at the start)."""
+    n = len(x)
+    if n == 0:
+        return np.empty(0)
+    center = float(x[0])
+    c = np.concatenate(([0.0], np.cumsum(x - center)))
+    idx = np.arange(n)
+    lo = np.maximum(idx - k + 1, 0)
+    return (c[idx + 1] - c[lo]) / (idx + 1 - lo) + center
+
+
+def trailing_mean_std(x: FloatArray, w: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Mean, standard deviation (ddof=1) and count of the ``w`` values before each ``t``.
+
+    Sums run over values minus a fixed centre so the variance does not cancel badly.
+    """
+    n = len(x)
+    if n == 0:
+        empty = np.empty(0)
+        return empty, empty, empty
+    center = float(np.mean(x))
+    d = x - center
+    c1 = np.concatenate(([0.0], np.cumsum(d)))
+    c2 = np.concatenate(([0.0], np.cumsum(d * d)))
+    idx = np.arange(n)
+    lo = np.maximum(idx - w, 0)
+    count = (idx - lo).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s1 = c1[idx] - c1[lo]
+        s2 = c2[idx] - c2[lo]
+        mean = s1 / count
+        var = (s2 - s1 * mean) / (count - 1)
+    std = np.sqrt(np.maximum(var, 0.0))
+    return mean + center, std, count
+
+
+class Ring:
+    """A fixed-size buffer of the last ``size`` floats, oldest first when read."""
+
+    __slots__ = ("_buf", "_next", "count")
+
+    def __init__(self, size: int) -> None:
+        self._buf = np.empty(size)
+        self._next = 0
+        self.count = 0
+
+    def push(self, value: float) -> None:
+        self._buf[self._next] = value
+        self._next = (self._next + 1) % len(self._buf)
+        self.count = min(self.count + 1, len(self._buf))
+
+    def values(self) -> FloatArray:
+        """The stored values, oldest first (a copy)."""
+        if self.count < len(self._buf):
+            return self._buf[: self.count].copy()
+        return np.concatenate((self._buf[self._next :], self._buf[: self._next]))
+
+    def ago(self, lag: int) -> float:
+        """The value pushed ``lag`` pushes ago (1 = the last one); NaN if not held."""
+        if lag < 1 or lag > self.count:
+            return float("nan")
+        return float(self._buf[(self._next - lag) % len(self._buf)])
+
+
+def expand(mask: np.ndarray, compact: FloatArray, fill: float = np.nan) -> FloatArray:
+    """Put values computed on ``x[mask]`` back at their places; ``fill`` elsewhere."""
+    out = np.full(len(mask), fill)
+    out[mask] = compact
+    return out

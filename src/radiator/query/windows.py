@@ -1,0 +1,160 @@
+"""Window reductions over cells, vectorised across every series and step at once.
+
+A *cell* is what the store returns for one series: a raw point (count 1) or a rollup bucket
+(count, sum, min, max, first, last). Each cell has an end time ``e``: the point's time, or
+the bucket's end. The window of step ``t`` with range ``r`` holds the cells with
+``t - r < e ≤ t``. All series' cells sit in one array sorted by (series, e), keyed
+``series * span + (e - base)``, so one ``searchsorted`` finds every window's bounds and
+prefix sums give counts and sums per window without a Python loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from radiator.query.values import FloatArray
+
+__all__ = ["Cells", "SketchEntries", "WindowIndex", "decode_sketch_keys"]
+
+IntArray = npt.NDArray[np.int64]
+
+_GAMMA = 1.02
+_OFFSET = 1_000_000
+
+
+@dataclass(slots=True)
+class Cells:
+    """Cells of ``series`` series sorted by (series, end); ``series_of[i]`` in 0..series-1."""
+
+    series: int
+    series_of: IntArray
+    ends: IntArray
+    count: FloatArray
+    sum: FloatArray
+    min: FloatArray
+    max: FloatArray
+    first: FloatArray
+    last: FloatArray
+
+
+@dataclass(slots=True)
+class SketchEntries:
+    """Quantile-sketch entries sorted by (series, end, key)."""
+
+    series_of: IntArray
+    ends: IntArray
+    keys: IntArray
+    counts: FloatArray
+
+
+class WindowIndex:
+    """Bounds ``[lo, hi)`` of every (series, step) window in a sorted cell array."""
+
+    def __init__(
+        self, series_of: IntArray, ends: IntArray, series: int, times: IntArray, range_us: int
+    ) -> None:
+        base = int(min(ends.min(initial=0), times.min(initial=0) - range_us))
+        span = int(max(ends.max(initial=0), times.max(initial=0)) - base + 1)
+        if series * span >= 2**62:
+            raise OverflowError("too many series over too long a range for one window index")
+        keys = series_of * span + (ends - base)
+        rows = np.arange(series, dtype=np.int64)[:, None] * span
+        self.hi: IntArray = np.searchsorted(keys, rows + (times - base), side="right")
+        self.lo: IntArray = np.searchsorted(keys, rows + (times - range_us - base), side="right")
+        self.lengths: IntArray = self.hi - self.lo
+
+    def prefix_sum(self, values: FloatArray) -> FloatArray:
+        """Sum of ``values`` over each window; NaN where the window is empty."""
+        cumulative = np.concatenate(([0.0], np.cumsum(values)))
+        out = cumulative[self.hi] - cumulative[self.lo]
+        return np.where(self.lengths > 0, out, np.nan)
+
+    def first(self, values: FloatArray) -> FloatArray:
+        safe = np.minimum(self.lo, max(len(values) - 1, 0))
+        picked = values[safe] if len(values) else np.zeros(self.lo.shape)
+        return np.where(self.lengths > 0, picked, np.nan)
+
+    def last(self, values: FloatArray) -> FloatArray:
+        safe = np.maximum(self.hi - 1, 0)
+        picked = values[safe] if len(values) else np.zeros(self.hi.shape)
+        return np.where(self.lengths > 0, picked, np.nan)
+
+    def extreme(self, values: FloatArray, largest: bool) -> FloatArray:
+        """Window minimum (or maximum) with a sparse table: O(n log n), no loop per window."""
+        if not len(values):
+            return np.full(self.lo.shape, np.nan)
+        pick = np.fmax if largest else np.fmin
+        levels = [values]
+        width = 1
+        while width * 2 <= len(values):
+            previous = levels[-1]
+            levels.append(pick(previous[:-width], previous[width:]))
+            width *= 2
+        lengths = np.maximum(self.lengths, 1)
+        level = np.floor(np.log2(lengths)).astype(np.int64)
+        out = np.full(self.lo.shape, np.nan)
+        for k, table in enumerate(levels):
+            mask = (level == k) & (self.lengths > 0)
+            if not mask.any():
+                continue
+            lo, hi = self.lo[mask], self.hi[mask]
+            out[mask] = pick(table[lo], table[hi - (1 << k)])
+        return out
+
+    def quantile(self, values: FloatArray, phi: float) -> FloatArray:
+        """Exact φ-quantile of each window's values (linear interpolation, as Prometheus)."""
+        window_of, positions = self._expand()
+        if not len(positions):
+            return np.full(self.lo.shape, np.nan)
+        picked = values[positions]
+        order = np.lexsort((picked, window_of))
+        ordered = picked[order]
+        lengths = self.lengths.ravel()
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        rank = np.clip(phi, 0.0, 1.0) * (lengths - 1)
+        below = np.floor(rank).astype(np.int64)
+        above = np.minimum(below + 1, np.maximum(lengths - 1, 0))
+        has = lengths > 0
+        low = np.where(has, ordered[np.minimum(starts + below, len(ordered) - 1)], np.nan)
+        high = np.where(has, ordered[np.minimum(starts + above, len(ordered) - 1)], np.nan)
+        out: FloatArray = (low + (high - low) * (rank - below)).reshape(self.lo.shape)
+        return out
+
+    def sketch_quantile(self, keys: IntArray, counts: FloatArray, phi: float) -> FloatArray:
+        """φ-quantile of each window from merged sketch entries (this index is over them)."""
+        window_of, positions = self._expand()
+        out = np.full(self.lo.size, np.nan)
+        if not len(positions):
+            return out.reshape(self.lo.shape)
+        k, c = keys[positions], counts[positions]
+        order = np.lexsort((k, window_of))
+        window_of, k, c = window_of[order], k[order], c[order]
+        cumulative = np.cumsum(c)
+        totals = np.bincount(window_of, weights=c, minlength=self.lo.size)
+        before = np.concatenate(([0.0], np.cumsum(totals)[:-1]))
+        # DDSketch: the entry holding rank φ·(n-1) among the window's n values.
+        target = before + np.clip(phi, 0.0, 1.0) * (totals - 1)
+        windows = np.unique(window_of)
+        found = np.searchsorted(cumulative, target[windows], side="right")
+        found = np.minimum(found, len(k) - 1)
+        out[windows] = decode_sketch_keys(k[found])
+        return out.reshape(self.lo.shape)
+
+    def _expand(self) -> tuple[IntArray, IntArray]:
+        """Window number and cell position of every (window, cell) membership."""
+        lengths = self.lengths.ravel()
+        total = int(lengths.sum())
+        window_of = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
+        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        positions = np.arange(total, dtype=np.int64) - starts + np.repeat(self.lo.ravel(), lengths)
+        return window_of, positions
+
+
+def decode_sketch_keys(keys: IntArray) -> FloatArray:
+    """The value a sketch key stands for (the middle of its log bucket)."""
+    magnitude = np.abs(keys) - _OFFSET
+    value = 2.0 * np.power(_GAMMA, magnitude.astype(np.float64)) / (1.0 + _GAMMA)
+    return np.where(keys == 0, 0.0, np.sign(keys) * value)

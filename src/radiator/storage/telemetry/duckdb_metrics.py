@@ -1,0 +1,399 @@
+"""Metric reads for the DuckDB store: the series catalogue, rollups and window cells.
+
+Every point row carries ``sid``, a 64-bit hash of its metric name and (sorted) tags, and
+the ``series`` table lists each series once with its kind and first/last time, so a query
+resolves its selectors on a few thousand catalogue rows and then reads points by ``sid``.
+
+Rollups (``rollup_1m``, ``rollup_1h``) hold per series and bucket the count, sum, min, max,
+first and last value and a mergeable log-bucketed quantile sketch (DDSketch's mapping,
+relative accuracy about 1 %): key ``±(1_000_000 + ceil(log_γ |v|))`` with ``γ = 1.02``,
+``0`` for zero. Sketch keys sort in the order of the values they stand for.
+
+``roll_up`` recomputes the buckets from a watermark (or from the oldest late point that
+arrived behind it, recorded at append time as ``dirty_from``) up to the last complete
+bucket, so rollups converge to the raw data. Reads stitch rollups before the watermark with
+the same aggregates computed from raw points after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from radiator.core.telemetry import Resolution
+
+__all__ = [
+    "SKETCH_GAMMA",
+    "SKETCH_OFFSET",
+    "CellsRequest",
+    "create_metric_tables",
+    "fetch_cells",
+    "fetch_sketches",
+    "find_series",
+    "mark_dirty_sql",
+    "points_insert_sql",
+    "roll_up",
+    "series_upsert_sql",
+    "tag_names",
+    "tag_values",
+    "watermarks",
+]
+
+SKETCH_GAMMA = 1.02
+SKETCH_OFFSET = 1_000_000
+
+_BUCKET_US = {Resolution.MINUTE: 60_000_000, Resolution.HOUR: 3_600_000_000}
+_TABLE = {Resolution.MINUTE: "rollup_1m", Resolution.HOUR: "rollup_1h"}
+
+_SKETCH_KEY = (
+    f"CASE WHEN value > 0 THEN {SKETCH_OFFSET} + CAST(ceil(ln(value) / ln({SKETCH_GAMMA})) "
+    f"AS INTEGER) WHEN value < 0 THEN -({SKETCH_OFFSET} + CAST(ceil(ln(-value) / "
+    f"ln({SKETCH_GAMMA})) AS INTEGER)) ELSE 0 END"
+)
+
+_ROLLUP_COLUMNS = (
+    'sid UBIGINT NOT NULL, "time" TIMESTAMPTZ NOT NULL, count BIGINT NOT NULL, '
+    "sum DOUBLE, min DOUBLE, max DOUBLE, first DOUBLE, last DOUBLE, "
+    "sketch MAP(INTEGER, UBIGINT)"
+)
+
+
+def create_metric_tables(cursor: duckdb.DuckDBPyConnection) -> None:
+    """Create the catalogue, rollup and watermark tables; add ``sid`` to older stores."""
+    cursor.execute(
+        "CREATE TABLE IF NOT EXISTS series (sid UBIGINT PRIMARY KEY, name VARCHAR NOT NULL, "
+        "tags MAP(VARCHAR, VARCHAR), kind VARCHAR, first_time TIMESTAMPTZ, "
+        "last_time TIMESTAMPTZ)"
+    )
+    for table in _TABLE.values():
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} ({_ROLLUP_COLUMNS})")
+    cursor.execute(
+        "CREATE TABLE IF NOT EXISTS rollup_state (resolution VARCHAR PRIMARY KEY, "
+        "watermark BIGINT NOT NULL, dirty_from BIGINT)"
+    )
+    for resolution in _TABLE:
+        cursor.execute(
+            "INSERT OR IGNORE INTO rollup_state VALUES ($r, 0, NULL)", {"r": resolution.value}
+        )
+    columns = {row[0] for row in cursor.execute("DESCRIBE points").fetchall()}
+    if "sid" not in columns:
+        # A store from before the catalogue: give existing points their sid and list them.
+        cursor.execute("ALTER TABLE points ADD COLUMN sid UBIGINT")
+        cursor.execute("UPDATE points SET sid = hash(name, tags)")
+        cursor.execute(
+            "INSERT OR IGNORE INTO series SELECT sid, any_value(name), any_value(tags), "
+            'any_value(kind), min("time"), max("time") FROM points GROUP BY sid'
+        )
+
+
+def points_insert_sql(source: str) -> str:
+    """INSERT of points from ``source`` (a SELECT with canonical tags) with their ``sid``."""
+    return (
+        'INSERT INTO points ("time", name, tags, value, kind, sid) '
+        f'SELECT "time", name, tags, value, kind, hash(name, tags) FROM ({source})'
+    )
+
+
+def series_upsert_sql(source: str) -> str:
+    """Add the series of a batch to the catalogue, widening first/last time of known ones."""
+    return (
+        "INSERT INTO series SELECT hash(name, tags) AS sid, any_value(name), "
+        'any_value(tags), any_value(kind), min("time"), max("time") '
+        f"FROM ({source}) GROUP BY sid ON CONFLICT (sid) DO UPDATE SET "
+        "first_time = least(series.first_time, excluded.first_time), "
+        "last_time = greatest(series.last_time, excluded.last_time), kind = excluded.kind"
+    )
+
+
+def mark_dirty_sql(source: str) -> str:
+    """Move each rollup's ``dirty_from`` back to a batch's oldest point behind its watermark."""
+    return (
+        "UPDATE rollup_state SET dirty_from = least(coalesce(dirty_from, b.oldest), b.oldest) "
+        f'FROM (SELECT min(epoch_us("time")) AS oldest FROM ({source})) AS b '
+        "WHERE b.oldest < rollup_state.watermark"
+    )
+
+
+def watermarks(cursor: duckdb.DuckDBPyConnection) -> dict[Resolution, int]:
+    """Epoch microseconds up to which each rollup is complete."""
+    rows = cursor.execute("SELECT resolution, watermark FROM rollup_state").fetchall()
+    return {Resolution(r): int(w) for r, w in rows}
+
+
+def _rollup_from_points(bucket_us: int) -> str:
+    bucket = f'(epoch_us("time") // {bucket_us}) * {bucket_us}'
+    return (
+        f"SELECT sid, make_timestamptz({bucket}) AS t, count(*), sum(value), min(value), "
+        'max(value), arg_min(value, "time"), arg_max(value, "time"), '
+        f"histogram({_SKETCH_KEY}) FILTER (WHERE isfinite(value)) "
+        'FROM points WHERE "time" >= make_timestamptz($lo) AND "time" < make_timestamptz($hi) '
+        "GROUP BY sid, t"
+    )
+
+
+def _rollup_from_minutes() -> str:
+    hour = 3_600_000_000
+    bucket = f'make_timestamptz((epoch_us("time") // {hour}) * {hour})'
+    window = 'WHERE "time" >= make_timestamptz($lo) AND "time" < make_timestamptz($hi)'
+    return (
+        "WITH m AS (SELECT * FROM rollup_1m "
+        f"{window}), "
+        f"stats AS (SELECT sid, {bucket} AS t, sum(count) AS count, sum(sum) AS sum, "
+        'min(min) AS min, max(max) AS max, arg_min(first, "time") AS first, '
+        'arg_max(last, "time") AS last FROM m GROUP BY sid, t), '
+        f"keys AS (SELECT sid, {bucket} AS t, unnest(map_keys(sketch)) AS k, "
+        "unnest(map_values(sketch)) AS c FROM m), "
+        "merged AS (SELECT sid, t, k, sum(c)::UBIGINT AS c FROM keys GROUP BY sid, t, k), "
+        "sketches AS (SELECT sid, t, map(list(k ORDER BY k), list(c ORDER BY k)) AS sketch "
+        "FROM merged GROUP BY sid, t) "
+        "SELECT s.sid, s.t, s.count, s.sum, s.min, s.max, s.first, s.last, k.sketch "
+        "FROM stats s LEFT JOIN sketches k ON s.sid = k.sid AND s.t = k.t"
+    )
+
+
+def roll_up(cursor: duckdb.DuckDBPyConnection, now_us: int) -> dict[Resolution, int]:
+    """Bring both rollups up to the last complete bucket before ``now_us``.
+
+    Returns how many buckets each resolution (re)wrote. One transaction per resolution.
+    """
+    written: dict[Resolution, int] = {}
+    for resolution in (Resolution.MINUTE, Resolution.HOUR):
+        size = _BUCKET_US[resolution]
+        row = cursor.execute(
+            "SELECT watermark, dirty_from FROM rollup_state WHERE resolution = $r",
+            {"r": resolution.value},
+        ).fetchone()
+        watermark, dirty = (int(row[0]), row[1]) if row else (0, None)
+        hi = (now_us // size) * size
+        if resolution is Resolution.HOUR:
+            # Hours are built from minutes, so they may go no further than the minutes.
+            hi = min(hi, (watermarks(cursor)[Resolution.MINUTE] // size) * size)
+        lo: int | None = watermark if dirty is None else min(watermark, int(dirty))
+        if lo == 0:
+            lo = _oldest(cursor, resolution)
+        if lo is None:
+            continue
+        lo = (lo // size) * size
+        if hi <= lo:
+            continue
+        written[resolution] = _rewrite(cursor, resolution, lo, hi)
+    return written
+
+
+def _oldest(cursor: duckdb.DuckDBPyConnection, resolution: Resolution) -> int | None:
+    table = "points" if resolution is Resolution.MINUTE else "rollup_1m"
+    row = cursor.execute(f'SELECT epoch_us(min("time")) FROM {table}').fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def _rewrite(cursor: duckdb.DuckDBPyConnection, resolution: Resolution, lo: int, hi: int) -> int:
+    table = _TABLE[resolution]
+    source = (
+        _rollup_from_points(_BUCKET_US[resolution])
+        if resolution is Resolution.MINUTE
+        else _rollup_from_minutes()
+    )
+    params = {"lo": lo, "hi": hi}
+    cursor.begin()
+    try:
+        cursor.execute(
+            f'DELETE FROM {table} WHERE "time" >= make_timestamptz($lo) '
+            'AND "time" < make_timestamptz($hi)',
+            params,
+        )
+        cursor.execute(f"INSERT INTO {table} {source}", params)
+        row = cursor.execute(
+            f'SELECT count(*) FROM {table} WHERE "time" >= make_timestamptz($lo) '
+            'AND "time" < make_timestamptz($hi)',
+            params,
+        ).fetchone()
+        cursor.execute(
+            "UPDATE rollup_state SET watermark = greatest(watermark, $hi), dirty_from = NULL "
+            "WHERE resolution = $r",
+            {"hi": hi, "r": resolution.value},
+        )
+        cursor.commit()
+    except BaseException:
+        cursor.rollback()
+        raise
+    return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True, slots=True)
+class CellsRequest:
+    """Cells of ``sids`` with bucket start in [start_us, end_us) at ``resolution``."""
+
+    sids: tuple[int, ...]
+    start_us: int
+    end_us: int
+    resolution: Resolution
+
+
+_SIDS_VIEW = "radiator_query_sids"
+
+
+def _with_sids(cursor: duckdb.DuckDBPyConnection, sids: tuple[int, ...]) -> None:
+    cursor.register(_SIDS_VIEW, pa.table({"sid": pa.array(sids, pa.uint64())}))
+
+
+# Points behind the rollup's watermark are read from the rollup; newer ones are aggregated
+# here, over whole buckets (the request's bounds are bucket starts).
+_RAW_WINDOW = (
+    '"time" >= make_timestamptz($raw_lo) AND "time" < make_timestamptz($raw_hi) '
+    'AND epoch_us("time") >= $wm'
+)
+
+
+def _stitch_params(
+    cursor: duckdb.DuckDBPyConnection, request: CellsRequest, size: int
+) -> dict[str, int]:
+    return {
+        "wm": watermarks(cursor)[request.resolution],
+        "raw_lo": (request.start_us // size) * size,
+        "raw_hi": -(-request.end_us // size) * size,
+    }
+
+
+def fetch_cells(cursor: duckdb.DuckDBPyConnection, request: CellsRequest) -> pa.Table:
+    """Columns sid, time (epoch µs), count, sum, min, max, first, last; sorted by sid, time.
+
+    At ``RAW`` every point is a cell of count 1. At a rollup resolution, buckets before the
+    rollup's watermark come from the rollup table and later ones are aggregated from points.
+    """
+    _with_sids(cursor, request.sids)
+    params: dict[str, Any] = {"lo": request.start_us, "hi": request.end_us}
+    semi = f"sid IN (SELECT sid FROM {_SIDS_VIEW})"
+    window = '"time" >= make_timestamptz($lo) AND "time" < make_timestamptz($hi)'
+    if request.resolution is Resolution.RAW:
+        sql = (
+            'SELECT sid, epoch_us("time") AS time, 1::BIGINT AS count, value AS sum, '
+            "value AS min, value AS max, value AS first, value AS last "
+            f"FROM points WHERE {semi} AND {window}"
+        )
+    else:
+        size = _BUCKET_US[request.resolution]
+        params.update(_stitch_params(cursor, request, size))
+        bucket = f'(epoch_us("time") // {size}) * {size}'
+        sql = (
+            'SELECT sid, epoch_us("time") AS time, count, sum, min, max, first, last '
+            f"FROM {_TABLE[request.resolution]} WHERE {semi} AND {window} "
+            'AND epoch_us("time") < $wm UNION ALL '
+            f"SELECT sid, {bucket} AS time, count(*), sum(value), min(value), max(value), "
+            'arg_min(value, "time"), arg_max(value, "time") FROM points '
+            f"WHERE {semi} AND {_RAW_WINDOW} GROUP BY sid, 2"
+        )
+    try:
+        return cursor.sql(f"{sql} ORDER BY sid, time", params=params).to_arrow_table()
+    finally:
+        cursor.unregister(_SIDS_VIEW)
+
+
+def fetch_sketches(cursor: duckdb.DuckDBPyConnection, request: CellsRequest) -> pa.Table:
+    """Columns sid, time (epoch µs), key, count: the sketch entries of each cell.
+
+    At ``RAW`` each point gives its own key, so raw and rolled-up reads agree.
+    """
+    _with_sids(cursor, request.sids)
+    params: dict[str, Any] = {"lo": request.start_us, "hi": request.end_us}
+    semi = f"sid IN (SELECT sid FROM {_SIDS_VIEW})"
+    window = '"time" >= make_timestamptz($lo) AND "time" < make_timestamptz($hi)'
+    raw_keys = (
+        f"SELECT sid, {{bucket}} AS time, {_SKETCH_KEY} AS key, count(*)::UBIGINT AS count "
+        f"FROM points WHERE {semi} AND {{window}} AND isfinite(value) GROUP BY sid, 2, 3"
+    )
+    if request.resolution is Resolution.RAW:
+        sql = raw_keys.format(bucket='epoch_us("time")', window=window)
+    else:
+        size = _BUCKET_US[request.resolution]
+        params.update(_stitch_params(cursor, request, size))
+        sql = (
+            'SELECT sid, epoch_us("time") AS time, unnest(map_keys(sketch)) AS key, '
+            "unnest(map_values(sketch)) AS count "
+            f"FROM {_TABLE[request.resolution]} WHERE {semi} AND {window} "
+            'AND epoch_us("time") < $wm UNION ALL '
+            + raw_keys.format(bucket=f'(epoch_us("time") // {size}) * {size}', window=_RAW_WINDOW)
+        )
+    try:
+        return cursor.sql(f"{sql} ORDER BY sid, time, key", params=params).to_arrow_table()
+    finally:
+        cursor.unregister(_SIDS_VIEW)
+
+
+def find_series(
+    cursor: duckdb.DuckDBPyConnection,
+    name: str | None,
+    equal: tuple[tuple[str, str], ...],
+    start_us: int,
+    end_us: int,
+) -> list[tuple[int, str, dict[str, str], str]]:
+    """Series named ``name`` (any when None) having every ``(tag, value)`` of ``equal``
+    (``""`` matching a missing tag), with data overlapping [start_us, end_us)."""
+    where = ["last_time >= make_timestamptz($lo)", "first_time < make_timestamptz($hi)"]
+    params: dict[str, Any] = {"lo": start_us, "hi": end_us}
+    if name is not None:
+        where.append("name = $name")
+        params["name"] = name
+    for i, (key, value) in enumerate(equal):
+        where.append(f"coalesce(map_extract_value(tags, $k{i}), '') = $v{i}")
+        params[f"k{i}"] = key
+        params[f"v{i}"] = value
+    rows = cursor.execute(
+        f"SELECT sid, name, map_keys(tags), map_values(tags), kind FROM series "
+        f"WHERE {' AND '.join(where)} ORDER BY name, sid",
+        params,
+    ).fetchall()
+    return [
+        (int(sid), str(n), dict(zip(keys, values, strict=True)), str(kind))
+        for sid, n, keys, values, kind in rows
+    ]
+
+
+def tag_names(
+    cursor: duckdb.DuckDBPyConnection, name: str | None, start_us: int, end_us: int
+) -> list[str]:
+    """Tag keys used by the series of ``name`` (all metrics when None) in the range."""
+    where = "last_time >= make_timestamptz($lo) AND first_time < make_timestamptz($hi)"
+    params: dict[str, Any] = {"lo": start_us, "hi": end_us}
+    if name is not None:
+        where += " AND name = $name"
+        params["name"] = name
+    rows = cursor.execute(
+        f"SELECT DISTINCT unnest(map_keys(tags)) AS k FROM series WHERE {where} ORDER BY k",
+        params,
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def tag_values(
+    cursor: duckdb.DuckDBPyConnection,
+    tag: str,
+    name: str | None,
+    prefix: str,
+    start_us: int,
+    end_us: int,
+    limit: int,
+) -> list[str]:
+    """Distinct values of ``tag`` starting with ``prefix``, sorted, at most ``limit``."""
+    where = (
+        "last_time >= make_timestamptz($lo) AND first_time < make_timestamptz($hi) "
+        "AND v IS NOT NULL AND starts_with(v, $prefix)"
+    )
+    params: dict[str, Any] = {
+        "lo": start_us,
+        "hi": end_us,
+        "tag": tag,
+        "prefix": prefix,
+        "limit": limit,
+    }
+    if name is not None:
+        where += " AND name = $name"
+        params["name"] = name
+    rows = cursor.execute(
+        "SELECT DISTINCT v FROM (SELECT map_extract_value(tags, $tag) AS v, "
+        f"first_time, last_time, name FROM series) WHERE {where} ORDER BY v LIMIT $limit",
+        params,
+    ).fetchall()
+    return [str(r[0]) for r in rows]

@@ -1,0 +1,82 @@
+"""The "On call" page and the acknowledge-by-link pages (server-rendered)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from radiator.errors import ConflictError, NotFoundError
+from radiator.oncall import OnCall, Page, PageStatus, Shift
+from radiator.web.deps import RuntimeDep
+from radiator.web.ui.common import page_user, render, templates, to_login
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+_MAX_TOKEN = 200
+
+
+def _schedule_rows(runtime: RuntimeDep, now: datetime) -> list[dict[str, Any]]:
+    rows = []
+    for schedule in runtime.oncall.list_schedules():
+        current: OnCall = runtime.oncall.oncall_at(schedule.name, now)
+        shifts: list[Shift] = runtime.oncall.shifts(schedule.name, now, now + timedelta(days=7))
+        rows.append({"schedule": schedule, "now": current, "shifts": shifts})
+    return rows
+
+
+@router.get("/oncall", response_class=HTMLResponse)
+def oncall_page(request: Request, runtime: RuntimeDep) -> Response:
+    user = page_user(request, runtime)
+    if user is None:
+        return to_login(request)
+    now = datetime.now(UTC)
+    open_pages: list[Page] = [
+        p
+        for status in (PageStatus.TRIGGERED, PageStatus.ACKNOWLEDGED)
+        for p in runtime.oncall.list_pages(status=status, limit=50)
+    ]
+    return render(
+        request,
+        "oncall.html",
+        user,
+        now=now,
+        services=runtime.oncall.oncall_now(at=now),
+        schedules=_schedule_rows(runtime, now),
+        pages=sorted(open_pages, key=lambda p: p.triggered_at, reverse=True),
+    )
+
+
+def _ack_page(
+    request: Request, page: Page | None, *, done: bool = False, status: int = 200
+) -> Response:
+    context: dict[str, object] = {"page": page, "done": done}
+    return templates.TemplateResponse(
+        request, "ack.html", {"principal": None, **context}, status_code=status
+    )
+
+
+@router.get("/ack/{token}", response_class=HTMLResponse)
+def ack_form(request: Request, token: str, runtime: RuntimeDep) -> Response:
+    """The link sent with a page: shows the page and a button (a GET never acknowledges,
+    so link previews and scanners cannot)."""
+    try:
+        page, _ = runtime.oncall.page_for_token(token[:_MAX_TOKEN])
+    except NotFoundError:
+        return _ack_page(request, None, status=404)
+    return _ack_page(request, page)
+
+
+@router.post("/ack/{token}", response_class=HTMLResponse)
+def ack_submit(request: Request, token: str, runtime: RuntimeDep) -> Response:
+    try:
+        page = runtime.oncall.acknowledge_link(token[:_MAX_TOKEN])
+    except NotFoundError:
+        return _ack_page(request, None, status=404)
+    except ConflictError:
+        page, _ = runtime.oncall.page_for_token(token[:_MAX_TOKEN])
+        return _ack_page(request, page, status=409)
+    return _ack_page(request, page, done=True)
