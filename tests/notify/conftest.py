@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from conftest import make_settings
 from radiator.audit import AuditLog
+from radiator.config import Settings
 from radiator.notify import NotifyService
 from radiator.runtime import Runtime
 from radiator.storage.delivery import default_transports
@@ -13,6 +17,12 @@ from radiator.storage.state import SqlAuditStore, SqlNotifyStore
 from .servers import receiver, smtp_server
 
 __all__ = ["receiver", "smtp_server"]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The shared test settings, without waits between delivery attempts."""
+    return make_settings(tmp_path, notify_backoff_seconds=0.0)
 
 
 @pytest.fixture

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from conftest import make_settings
 from notify.servers import Receiver, receiver, smtp_server
 from radiator.catalog import ServiceCreate, TeamCreate
+from radiator.config import Settings
 from radiator.identity import Role, UserCreate
 from radiator.notify import ChannelCreate
 from radiator.runtime import Runtime
@@ -14,6 +18,12 @@ __all__ = ["receiver", "smtp_server"]
 
 PEOPLE = {"ana": "development", "ben": "operations", "cai": "development", "dee": "operations"}
 HOOK_SECRET = "oncall-test-secret-0123456789"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The shared test settings, without waits between delivery attempts."""
+    return make_settings(tmp_path, notify_backoff_seconds=0.0)
 
 
 @pytest.fixture

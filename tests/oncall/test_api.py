@@ -191,9 +191,8 @@ def test_report_flags_shifts_over_the_sre_ceilings(
 def test_oncall_page_shows_people_disciplines_and_gaps(
     client: TestClient, setup: dict[str, str], runtime: Runtime
 ) -> None:
-    from web.test_pages import submit_login
-
     from radiator.identity import Role, UserCreate
+    from web.test_pages import submit_login
 
     runtime.identity.create_user(
         UserCreate(username="viewer", password="a long enough password", role=Role.VIEWER)

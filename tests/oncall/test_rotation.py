@@ -4,6 +4,7 @@ and gaps are where they should be."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -155,7 +156,7 @@ def test_segments_tile_the_range_and_agree_with_oncall_at(
     parts = segments(rota, start, end)
     assert parts[0].start == start
     assert parts[-1].end == end
-    for left, right in zip(parts, parts[1:], strict=False):
+    for left, right in pairwise(parts):
         assert left.end == right.start
         assert left.start < left.end
     at = start + (end - start) * probe

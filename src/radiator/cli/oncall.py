@@ -68,12 +68,17 @@ def schedules() -> None:
             if current.user
             else "[red]gap: nobody[/]"
         )
-        rotation = (
-            f"{schedule.rotation} at {schedule.handoff_time.strftime('%H:%M')} {schedule.time_zone}"
-        )
+        rotation = f"{schedule.rotation} at {schedule.handoff_time} {schedule.time_zone}"
         shared = "yes" if schedule.shared else "[yellow]no: one discipline[/]"
         table.add_row(escape(schedule.name), rotation, escape(people), who, shared)
     console.print(table)
+    for schedule, _ in rows:
+        if not schedule.shared:
+            only = ", ".join(schedule.disciplines) or "nobody"
+            console.print(
+                f"[yellow]{escape(schedule.name)}: not shared, only {only} takes part[/]",
+                soft_wrap=True,
+            )
 
 
 @channel_app.command("list")

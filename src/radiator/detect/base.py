@@ -31,6 +31,7 @@ __all__ = [
     "Detector",
     "FloatArray",
     "PointScore",
+    "Shared",
     "StreamingDetector",
     "describe_span",
     "ratio_to_score",
@@ -38,6 +39,7 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 THRESHOLD = 0.5
+Shared = dict[tuple[str, int], tuple[FloatArray, ...]]
 
 
 def ratio_to_score(ratio: FloatArray) -> FloatArray:
@@ -180,6 +182,13 @@ class BaseDetector(ABC):
     @abstractmethod
     def _score(self, x: FloatArray, step: float | None) -> tuple[FloatArray, Callable[[int], str]]:
         """Scores and a reason-maker for a float series that may hold NaN."""
+
+    def _score_shared(
+        self, x: FloatArray, step: float | None, shared: Shared
+    ) -> tuple[FloatArray, Callable[[int], str]]:
+        """``_score``, reusing window statistics other detectors computed on the same ``x``
+        (the ensemble passes one ``shared`` dict to all its members)."""
+        return self._score(x, step)
 
     @abstractmethod
     def _stream(self) -> StreamingDetector: ...

@@ -20,12 +20,13 @@ from radiator.detect.base import (
     BaseDetector,
     FloatArray,
     PointScore,
+    Shared,
     check_positive,
     check_window,
     describe_span,
     ratio_to_score,
 )
-from radiator.detect.robust import MadState, trailing_median_scale
+from radiator.detect.robust import MadState, shared_median_scale
 from radiator.detect.rolling import Ring, expand, inclusive_median, rank_median, shift
 from radiator.detect.tails import SignedTails, signed_ratio
 from radiator.detect.zscore import _StepTracker
@@ -61,8 +62,9 @@ class ChangePointDetector(BaseDetector):
     def _se(self) -> float:
         return _MEDIAN_SE * math.sqrt(1.0 / self.recent + 1.0 / self.window)
 
-    def _z(self, xc: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        med, scale, count = (shift(a, self.recent - 1) for a in trailing_median_scale(xc, self.window))
+    def _z(self, xc: FloatArray, shared: Shared) -> tuple[FloatArray, FloatArray, FloatArray]:
+        stats = shared_median_scale(xc, self.window, shared)
+        med, scale, count = (shift(a, self.recent - 1) for a in stats)
         now = inclusive_median(xc, self.recent)
         with np.errstate(invalid="ignore"):
             z = (now - med) / (scale * self._se)
@@ -70,8 +72,13 @@ class ChangePointDetector(BaseDetector):
         return z, now, med
 
     def _score(self, x: FloatArray, step: float | None) -> tuple[FloatArray, Callable[[int], str]]:
+        return self._score_shared(x, step, {})
+
+    def _score_shared(
+        self, x: FloatArray, step: float | None, shared: Shared
+    ) -> tuple[FloatArray, Callable[[int], str]]:
         mask = np.isfinite(x)
-        zc, nowc, medc = self._z(x[mask])
+        zc, nowc, medc = self._z(x[mask], shared)
         ratio, limitc = signed_ratio(zc, self.sigmas, self.adaptive)
         z, now, med = expand(mask, zc), expand(mask, nowc), expand(mask, medc)
         limit = expand(mask, limitc)
@@ -88,7 +95,11 @@ class ChangePointDetector(BaseDetector):
             f"{self.label} level shifted {side}: median of the last {self.recent} points "
             f"({self.fmt(now)}) is {abs(z):.1f}σ {'above' if z >= 0 else 'below'} "
             f"the {span} median before ({self.fmt(ref)})"
-        ) + (f" (limit widened to {limit:.1f}σ by its usual extremes)" if limit > self.sigmas * 1.005 else "")
+        ) + (
+            f" (limit widened to {limit:.1f}σ by its usual extremes)"
+            if limit > self.sigmas * 1.005
+            else ""
+        )
 
     def _stream(self) -> _ChangePointStream:
         return _ChangePointStream(self)

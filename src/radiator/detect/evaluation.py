@@ -7,7 +7,10 @@ Scoring rules (one series at a time, then summed):
   incident pages once);
 - a labelled window ``[start, end)`` is detected when an alarm falls in it or at most
   ``tolerance`` points after its end; its delay is the first such alarm's index − start;
-- an alarm event that touches no (extended) window is a false positive.
+- an alarm event that touches no (extended) window is a false positive;
+- alarms in the first ``probation`` share of a series (15 %, as in the Numenta Anomaly
+  Benchmark) are not counted: every detector needs some history to learn what is normal,
+  and no anomaly is placed there.
 
 Precision = true alarm events / alarm events; recall = detected windows / windows;
 F1 their harmonic mean; delay the median over detected windows, in points.
@@ -26,6 +29,7 @@ from radiator.detect.registry import make_detector
 from radiator.detect.synthetic import LabelledSeries
 
 __all__ = [
+    "OVERALL_HEADER",
     "Counts",
     "Quality",
     "Report",
@@ -33,12 +37,18 @@ __all__ = [
     "count_events",
     "detector_score_fn",
     "evaluate",
+    "kind_rows",
+    "markdown_table",
     "naive_threshold_score_fn",
+    "overall_rows",
+    "report_markdown",
+    "standard_detectors",
 ]
 
 ScoreFn = Callable[[LabelledSeries], FloatArray]
 TOLERANCE = 10
 MERGE_GAP = 5
+PROBATION = 0.15
 
 
 @dataclass
@@ -86,7 +96,7 @@ def _alarm_events(flags: npt.NDArray[np.bool_], merge_gap: int) -> list[tuple[in
     breaks = np.flatnonzero(np.diff(idx) > merge_gap + 1)
     starts = np.concatenate(([idx[0]], idx[breaks + 1]))
     ends = np.concatenate((idx[breaks], [idx[-1]]))
-    return list(zip(starts.tolist(), ends.tolist()))
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
 def count_events(
@@ -95,8 +105,11 @@ def count_events(
     *,
     tolerance: int = TOLERANCE,
     merge_gap: int = MERGE_GAP,
+    probation: float = PROBATION,
 ) -> Counts:
     """Score one series' alarms against its labelled windows (rules in the module doc)."""
+    flags = flags.copy()
+    flags[: int(len(flags) * probation)] = False
     extended = [(s, e + tolerance) for s, e in windows]
     counts = Counts(windows=len(extended))
     for s, e in extended:
@@ -158,3 +171,85 @@ def evaluate(
         overall[name] = total.quality()
         by_kind[name] = {kind: c.quality() for kind, c in kinds.items()}
     return Report(overall, by_kind)
+
+
+def standard_detectors(names: Sequence[str] | None = None) -> dict[str, ScoreFn]:
+    """Every registry detector with its defaults; ``threshold`` is the naive static one."""
+    from radiator.detect.registry import DETECTORS
+
+    chosen = list(names) if names else list(DETECTORS)
+    out: dict[str, ScoreFn] = {}
+    for name in chosen:
+        out[name] = naive_threshold_score_fn() if name == "threshold" else detector_score_fn(name)
+    return out
+
+
+def _fmt_delay(delay: float) -> str:
+    return "–" if delay != delay else f"{delay:g}"
+
+
+def overall_rows(report: Report) -> list[list[str]]:
+    """Rows of the overall table: detector, precision, recall, F1, delay, windows, false."""
+    return [
+        [
+            name,
+            f"{q.precision:.2f}",
+            f"{q.recall:.2f}",
+            f"{q.f1:.2f}",
+            _fmt_delay(q.median_delay),
+            f"{q.detected}/{q.windows}",
+            str(q.false_alarms),
+        ]
+        for name, q in report.overall.items()
+    ]
+
+
+def kind_rows(report: Report, metric: str = "f1") -> tuple[list[str], list[list[str]]]:
+    """Kinds (columns) and one row per detector of ``metric`` (f1, precision, recall,
+    median_delay) per anomaly kind."""
+    kinds = sorted({k for per in report.by_kind.values() for k in per})
+    rows = []
+    for name, per in report.by_kind.items():
+        cells = []
+        for kind in kinds:
+            value = getattr(per[kind], metric) if kind in per else float("nan")
+            cells.append(_fmt_delay(value) if metric == "median_delay" else f"{value:.2f}")
+        rows.append([name, *cells])
+    return kinds, rows
+
+
+OVERALL_HEADER = [
+    "detector",
+    "precision",
+    "recall",
+    "F1",
+    "median delay",
+    "detected",
+    "false alarms",
+]
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def report_markdown(report: Report) -> str:
+    """The whole report as Markdown: overall, then F1, recall, precision and delay by kind."""
+    parts = ["### Overall", "", markdown_table(OVERALL_HEADER, overall_rows(report))]
+    for metric, title in (
+        ("f1", "F1"),
+        ("recall", "Recall"),
+        ("precision", "Precision"),
+        ("median_delay", "Median detection delay (points)"),
+    ):
+        kinds, rows = kind_rows(report, metric)
+        parts += [
+            "",
+            f"### {title} by anomaly type",
+            "",
+            markdown_table(["detector", *kinds], rows),
+        ]
+    parts += ["", f"Best overall F1: **{report.best()}**."]
+    return "\n".join(parts)

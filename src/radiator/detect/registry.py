@@ -76,7 +76,7 @@ def _coerce(name: str, hint: Any, value: Any) -> Any:
         hint = args[0]
     try:
         if hint is bool:
-            raise TypeError
+            return _to_bool(value)
         if hint is int:
             if isinstance(value, bool) or float(value) != int(float(value)):
                 raise ValueError
@@ -91,6 +91,17 @@ def _coerce(name: str, hint: Any, value: Any) -> Any:
         return str(value)
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"{name} has the wrong type: {value!r}", field=name) from exc
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
 
 
 def make_detector(name: str, **params: Any) -> BaseDetector:

@@ -19,6 +19,7 @@ from radiator.detect.base import (
     BaseDetector,
     FloatArray,
     PointScore,
+    Shared,
     check_positive,
     check_window,
     describe_span,
@@ -36,7 +37,7 @@ from radiator.detect.rolling import (
 from radiator.detect.tails import SignedTails, signed_ratio
 from radiator.detect.zscore import _StepTracker
 
-__all__ = ["MadDetector", "MadState", "trailing_median_scale"]
+__all__ = ["MadDetector", "MadState", "shared_median_scale", "trailing_median_scale"]
 
 MAD_TO_SIGMA = 1.4826
 MEAN_AD_TO_SIGMA = 1.2533
@@ -60,6 +61,19 @@ def trailing_median_scale(x: FloatArray, w: int) -> tuple[FloatArray, FloatArray
         mean_ad[2:] = inclusive_mean(dev, w)[:-1]
     count = np.minimum(np.arange(n), w).astype(np.float64)
     return med, _scale(mad, mean_ad, med), count
+
+
+def shared_median_scale(
+    x: FloatArray, w: int, shared: Shared | None
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`trailing_median_scale`, computed once per ``shared`` dict."""
+    if shared is None:
+        return trailing_median_scale(x, w)
+    key = ("median_scale", w)
+    if key not in shared:
+        shared[key] = trailing_median_scale(x, w)
+    med, scale, count = shared[key]
+    return med, scale, count
 
 
 class MadState:
@@ -104,17 +118,22 @@ class MadDetector(BaseDetector):
     def min_points(self) -> int:
         return max(3, self.window // 2)
 
-    def z(self, xc: FloatArray) -> tuple[FloatArray, FloatArray]:
+    def z(self, xc: FloatArray, shared: Shared | None = None) -> tuple[FloatArray, FloatArray]:
         """Signed robust z-score and the median it was measured from (no NaN in ``xc``)."""
-        med, scale, count = trailing_median_scale(xc, self.window)
+        med, scale, count = shared_median_scale(xc, self.window, shared)
         with np.errstate(invalid="ignore"):
             z = (xc - med) / scale
         z[~(count >= self.min_points)] = np.nan
         return z, med
 
     def _score(self, x: FloatArray, step: float | None) -> tuple[FloatArray, Callable[[int], str]]:
+        return self._score_shared(x, step, {})
+
+    def _score_shared(
+        self, x: FloatArray, step: float | None, shared: Shared
+    ) -> tuple[FloatArray, Callable[[int], str]]:
         mask = np.isfinite(x)
-        zc, medc = self.z(x[mask])
+        zc, medc = self.z(x[mask], shared)
         ratio, limitc = signed_ratio(zc, self.sigmas, self.adaptive)
         z, med, limit = expand(mask, zc), expand(mask, medc), expand(mask, limitc)
         return ratio_to_score(expand(mask, ratio)), lambda i: self._reason(

@@ -21,8 +21,8 @@ from radiator.detect.base import FloatArray
 __all__ = [
     "Ring",
     "expand",
-    "inclusive_median",
     "inclusive_mean",
+    "inclusive_median",
     "rank_median",
     "shift",
     "trailing_mean_std",
@@ -58,6 +58,25 @@ def inclusive_median(x: FloatArray, w: int) -> FloatArray:
     return out
 
 
+def _window_sums(c: FloatArray, n: int, w: int, end_offset: int) -> tuple[FloatArray, FloatArray]:
+    """Sums of windows of up to ``w`` values ending ``end_offset`` places after each index,
+    from a cumulative sum ``c`` with a leading 0; and how many values each holds."""
+    idx_end = np.arange(n) + end_offset  # exclusive end in ``c`` terms
+    ends = np.minimum(idx_end, len(c) - 1)
+    sums = np.empty(n)
+    count = np.empty(n)
+    head = min(n, max(0, w - end_offset))
+    # Short windows at the start, then full windows by plain slicing (no gather).
+    sums[:head] = c[ends[:head]]
+    count[:head] = ends[:head]
+    if head < n:
+        sums[head:] = (
+            c[head + end_offset : n + end_offset] - c[head + end_offset - w : n + end_offset - w]
+        )
+        count[head:] = w
+    return sums, count
+
+
 def inclusive_mean(x: FloatArray, k: int) -> FloatArray:
     """Mean of ``x[t-k+1 : t+1]`` for every ``t`` (shorter at the start)."""
     n = len(x)
@@ -65,9 +84,8 @@ def inclusive_mean(x: FloatArray, k: int) -> FloatArray:
         return np.empty(0)
     center = float(x[0])
     c = np.concatenate(([0.0], np.cumsum(x - center)))
-    idx = np.arange(n)
-    lo = np.maximum(idx - k + 1, 0)
-    return (c[idx + 1] - c[lo]) / (idx + 1 - lo) + center
+    sums, count = _window_sums(c, n, k, 1)
+    return sums / count + center
 
 
 def trailing_mean_std(x: FloatArray, w: int) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -81,14 +99,9 @@ def trailing_mean_std(x: FloatArray, w: int) -> tuple[FloatArray, FloatArray, Fl
         return empty, empty, empty
     center = float(np.mean(x))
     d = x - center
-    c1 = np.concatenate(([0.0], np.cumsum(d)))
-    c2 = np.concatenate(([0.0], np.cumsum(d * d)))
-    idx = np.arange(n)
-    lo = np.maximum(idx - w, 0)
-    count = (idx - lo).astype(np.float64)
+    s1, count = _window_sums(np.concatenate(([0.0], np.cumsum(d))), n, w, 0)
+    s2, _ = _window_sums(np.concatenate(([0.0], np.cumsum(d * d))), n, w, 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        s1 = c1[idx] - c1[lo]
-        s2 = c2[idx] - c2[lo]
         mean = s1 / count
         var = (s2 - s1 * mean) / (count - 1)
     std = np.sqrt(np.maximum(var, 0.0))

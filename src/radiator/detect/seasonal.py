@@ -2,15 +2,18 @@
 
 The period is the strongest peak of the autocorrelation (computed with an FFT, after
 removing a linear trend) between 4 points and half the data seen, kept only when it is
-clearly periodic (autocorrelation ≥ 0.25 and at least 0.25 above the trough before it).
+clearly periodic (autocorrelation ≥ 0.25 and ≥ 4/√pairs, which white noise does not
+reach, and at least 0.25 above the trough before it).
 It is re-estimated as history doubles (at 128, 256, … up to ``learn`` points) and then
 fixed, so memory stays bounded and batch and streaming forms see the same periods; daily
 and weekly cycles are found this way whatever the sampling step (a weekly cycle wins once
 two weeks have been seen, since it explains weekdays and weekends both).
 
-The expected value at ``t`` is the median of the values one, two, … ``seasons`` periods
-earlier; the residual ``x − expected`` then goes through the robust median/MAD test. With
-no period found the residual is the value itself, so the detector degrades to ``mad``.
+The seasonal offset at ``t`` is the median, over the last ``seasons`` cycles, of the value
+at the same phase less the mean of the cycle that ended there; the deseasoned value
+``x − offset`` keeps the level (a level shift stays one step, not an echo a cycle later)
+and goes through the robust median/MAD test. With no period found the deseasoned value is
+the value itself, so the detector degrades to ``mad``.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from radiator.detect.tails import SignedTails, signed_ratio
 from radiator.detect.zscore import _StepTracker
 from radiator.errors import InvalidInputError
 
-__all__ = ["SeasonalDetector", "find_period"]
+__all__ = ["Deseasoner", "SeasonalDetector", "find_period", "segments"]
 
 _FIRST_CHECKPOINT = 128
 _MIN_PERIOD = 4
@@ -67,7 +70,9 @@ def find_period(x: FloatArray, *, max_period: int | None = None) -> int | None:
     inner = acf[lags]
     peaks = lags[(inner > acf[lags - 1]) & (inner >= acf[lags + 1])]
     peaks = peaks[acf[peaks] - np.minimum.accumulate(acf)[peaks] >= _MIN_STRENGTH]
-    if len(peaks) == 0 or float(np.max(acf[peaks])) < _MIN_STRENGTH:
+    # White noise gives autocorrelations of about 1/sqrt(pairs); ask for four times that.
+    peaks = peaks[acf[peaks] >= np.maximum(_MIN_STRENGTH, 4.0 / np.sqrt(n - peaks))]
+    if len(peaks) == 0:
         return None
     # Multiples of the period correlate about as well as the period: take the first peak
     # nearly as strong as the strongest.
@@ -78,7 +83,9 @@ def find_period(x: FloatArray, *, max_period: int | None = None) -> int | None:
 def _refine(acf: FloatArray, rough: int, top: int) -> int:
     """Sharpen a broad peak: the period whose multiples all correlate best."""
     best, best_score = rough, -np.inf
-    for period in range(max(_MIN_PERIOD, rough - max(2, rough // 20)), rough + max(2, rough // 20) + 1):
+    for period in range(
+        max(_MIN_PERIOD, rough - max(2, rough // 20)), rough + max(2, rough // 20) + 1
+    ):
         multiples = np.arange(period, top, period)
         if len(multiples) == 0:
             continue
@@ -88,12 +95,43 @@ def _refine(acf: FloatArray, rough: int, top: int) -> int:
     return best
 
 
+def segments(periods: FloatArray) -> list[tuple[int, int]]:
+    """``[lo, hi)`` ranges over which the period stays the same."""
+    bounds = np.flatnonzero(np.diff(periods)) + 1
+    starts, ends = np.r_[0, bounds].tolist(), np.r_[bounds, len(periods)].tolist()
+    return list(zip(starts, ends, strict=True))
+
+
 def _checkpoints(learn: int) -> list[int]:
     points, c = [], _FIRST_CHECKPOINT
     while c <= learn:
         points.append(c)
         c *= 2
     return points
+
+
+def _trailing_level(x: FloatArray, period: int) -> FloatArray:
+    """Mean of the finite values among ``x[t-period+1 : t+1]`` (NaN if none)."""
+    n = len(x)
+    finite = np.isfinite(x)
+    center = float(np.mean(x[finite])) if finite.any() else 0.0
+    c1 = np.concatenate(([0.0], np.cumsum(np.where(finite, x - center, 0.0))))
+    cn = np.concatenate(([0], np.cumsum(finite)))
+    idx = np.arange(n)
+    lo = np.maximum(idx - period + 1, 0)
+    count = cn[idx + 1] - cn[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, (c1[idx + 1] - c1[lo]) / count + center, np.nan)
+
+
+def _lag_offset(held: FloatArray, lag: int, period: int) -> float:
+    """Streaming: the value ``lag`` points ago less the mean of the cycle ending there."""
+    src = len(held) - lag
+    if src < 0 or not math.isfinite(held[src]):
+        return math.nan
+    window = held[max(0, src - period + 1) : src + 1]
+    window = window[np.isfinite(window)]
+    return float(held[src] - np.mean(window))
 
 
 def _median_of_lags(values: FloatArray) -> float:
@@ -138,37 +176,59 @@ class SeasonalDetector(BaseDetector):
             out[c:] = find_period(x[:c], max_period=self.learn // 2) or 0
         return out
 
-    def _expected(self, x: FloatArray, periods: FloatArray) -> FloatArray:
-        n, idx = len(x), np.arange(len(x))
-        lags = np.full((self.seasons, n), np.nan)
-        for j in range(1, self.seasons + 1):
-            src = idx - j * periods.astype(np.int64)
-            ok = (periods > 0) & (src >= 0)
-            lags[j - 1, ok] = x[src[ok]]
-        ordered = np.sort(lags, axis=0)  # NaN sort last
-        count = np.sum(np.isfinite(lags), axis=0)
-        pick = np.take_along_axis(ordered, (count // 2)[None, :], axis=0)[0]
-        return np.where(count > 0, pick, np.nan)
+    def _profile(self, x: FloatArray, periods: FloatArray) -> FloatArray:
+        """The seasonal offset at every point: the median over the last ``seasons`` cycles of
+        the value at the same phase less the mean of the cycle that ended there."""
+        out = np.full(len(x), np.nan)
+        for period in np.unique(periods[periods > 0]).astype(np.int64):
+            level = _trailing_level(x, int(period))
+            idx = np.flatnonzero(periods == period)
+            lags = np.full((len(idx), self.seasons), np.nan)
+            for j in range(1, self.seasons + 1):
+                src = idx - j * period
+                ok = src >= 0
+                lags[ok, j - 1] = x[src[ok]] - level[src[ok]]
+            ordered = np.sort(lags, axis=1)  # NaN sort last
+            count = np.sum(np.isfinite(lags), axis=1)
+            pick = np.take_along_axis(ordered, (count // 2)[:, None], axis=1)[:, 0]
+            out[idx] = np.where(count > 0, pick, np.nan)
+        return out
+
+    def residual(self, x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """``x`` less its seasonal offset (``x`` itself where there is none yet), the offset
+        and the period in force, at every point. The level stays in: a level shift is still
+        a level shift after deseasoning."""
+        periods = self.periods(x)
+        profile = self._profile(x, periods)
+        return np.where(np.isfinite(profile), x - profile, x), profile, periods
 
     def _score(self, x: FloatArray, step: float | None) -> tuple[FloatArray, Callable[[int], str]]:
-        periods = self.periods(x)
-        expected = self._expected(x, periods)
-        residual = np.where(np.isfinite(expected), x - expected, x)
-        z, ratio, limit = (np.full(len(x), np.nan) for _ in range(3))
-        # The residual's statistics start again whenever the period changes.
-        bounds = np.flatnonzero(np.diff(periods)) + 1
-        for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(x)]):
+        residual, profile, periods = self.residual(x)
+        z, ratio, limit, med = (np.full(len(x), np.nan) for _ in range(4))
+        # The statistics start again whenever the period changes.
+        for lo, hi in segments(periods):
             part = residual[lo:hi]
             mask = np.isfinite(part)
-            zc, _ = self._inner().z(part[mask])
+            zc, mc = self._inner().z(part[mask])
             rc, lc = signed_ratio(zc, self.sigmas, self.adaptive)
-            z[lo:hi], ratio[lo:hi], limit[lo:hi] = expand(mask, zc), expand(mask, rc), expand(mask, lc)
+            z[lo:hi], ratio[lo:hi], limit[lo:hi] = (
+                expand(mask, zc),
+                expand(mask, rc),
+                expand(mask, lc),
+            )
+            med[lo:hi] = expand(mask, mc)
+        expected = med + profile
         return ratio_to_score(ratio), lambda i: self._reason(
             float(z[i]), float(x[i]), float(expected[i]), (int(periods[i]), float(limit[i])), step
         )
 
     def _reason(
-        self, z: float, x: float, expected: float, period_limit: tuple[int, float], step: float | None
+        self,
+        z: float,
+        x: float,
+        expected: float,
+        period_limit: tuple[int, float],
+        step: float | None,
     ) -> str:
         period, limit = period_limit
         if not math.isfinite(z):
@@ -185,50 +245,73 @@ class SeasonalDetector(BaseDetector):
         return _SeasonalStream(self)
 
 
-class _SeasonalStream:
+class Deseasoner:
+    """Streaming twin of :meth:`SeasonalDetector.residual`: one value in, its residual out."""
+
     def __init__(self, d: SeasonalDetector) -> None:
         self._d = d
-        self._period = d.period
+        self.period = d.period
         self._checkpoints = [] if d.period else _checkpoints(d.learn)
         self._learned: list[float] = []
         longest = d.period if d.period else d.learn // 2
-        self._history = Ring(d.seasons * longest + 1)
-        self._mad = MadState(d.window)
-        self._inner = d._inner()
+        self._history = Ring((d.seasons + 1) * longest + 1)
         self._n = 0
-        self._step = _StepTracker()
-        self._tails = SignedTails(d.sigmas, d.adaptive)
 
-    def _relearn(self) -> None:
-        if self._checkpoints and self._n == self._checkpoints[0]:
-            self._checkpoints.pop(0)
-            found = find_period(np.array(self._learned), max_period=self._d.learn // 2) or 0
-            if found != self._period:
-                self._period = found
-                self._mad = MadState(self._d.window)
-                self._tails = SignedTails(self._d.sigmas, self._d.adaptive)
-            if not self._checkpoints:
-                self._learned = []  # no more estimates: free the learning buffer
+    def _relearn(self) -> bool:
+        """Re-estimate at a checkpoint; True when the period changed."""
+        if not self._checkpoints or self._n != self._checkpoints[0]:
+            return False
+        self._checkpoints.pop(0)
+        found = find_period(np.array(self._learned), max_period=self._d.learn // 2) or 0
+        if not self._checkpoints:
+            self._learned = []  # no more estimates: free the learning buffer
+        changed, self.period = found != self.period, found
+        return changed
 
-    def update(self, value: float, time: float | None = None) -> PointScore:
-        d, step = self._d, self._step.update(time)
-        self._relearn()
-        period, expected = self._period, math.nan
-        if period:
-            lags = [self._history.ago(j * period) for j in range(1, d.seasons + 1)]
-            expected = _median_of_lags(np.array(lags))
+    def update(self, value: float) -> tuple[float, float, bool]:
+        """The deseasoned value, the seasonal offset (NaN if none) and whether the period
+        changed."""
+        changed = self._relearn()
+        offset = math.nan
         self._history.push(value)
+        if self.period:
+            held = self._history.values()[:-1]
+            lags = [
+                _lag_offset(held, j * self.period, self.period)
+                for j in range(1, self._d.seasons + 1)
+            ]
+            offset = _median_of_lags(np.array(lags))
         if self._checkpoints:
             self._learned.append(value)
         self._n += 1
-        residual = value - expected if math.isfinite(expected) else value
-        z, limit = math.nan, d.sigmas
+        return (value - offset if math.isfinite(offset) else value), offset, changed
+
+
+class _SeasonalStream:
+    def __init__(self, d: SeasonalDetector) -> None:
+        self._d = d
+        self._season = Deseasoner(d)
+        self._inner = d._inner()
+        self._restart()
+        self._step = _StepTracker()
+
+    def _restart(self) -> None:
+        self._mad = MadState(self._d.window)
+        self._tails = SignedTails(self._d.sigmas, self._d.adaptive)
+
+    def update(self, value: float, time: float | None = None) -> PointScore:
+        d, step = self._d, self._step.update(time)
+        residual, profile, changed = self._season.update(value)
+        if changed:
+            self._restart()
+        z, limit, expected = math.nan, d.sigmas, math.nan
         if math.isfinite(residual):
             if self._mad.count >= self._inner.min_points:
                 med, scale = self._mad.stats()
-                z = (residual - med) / scale
+                z, expected = (residual - med) / scale, med + profile
             self._mad.push(residual)
             limit = self._tails.limit(z)
             self._tails.push(z)
         score = float(ratio_to_score(np.array([z / limit]))[0])
+        period = self._season.period
         return PointScore(score, d._reason(z, value, expected, (period, limit), step))

@@ -80,7 +80,9 @@ class KsDetector(BaseDetector):
         rows = sliding_window_view(xc, size)
         for start in range(0, len(rows), _CHUNK):
             block = rows[start : start + _CHUNK]
-            out[start + size - 1 : start + size - 1 + len(block)] = ks_statistic(block, self.reference)
+            out[start + size - 1 : start + size - 1 + len(block)] = ks_statistic(
+                block, self.reference
+            )
         return out
 
     def _score(self, x: FloatArray, step: float | None) -> tuple[FloatArray, Callable[[int], str]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 
 import numpy as np
@@ -140,7 +141,7 @@ def _windows(rng: _Rng, n: int, count: int, longest: int) -> list[int]:
     """Starts of ``count`` anomalies after a warm-up, well apart from each other."""
     start, end = n * 3 // 8, n - longest - 50
     slots = np.linspace(start, end, count + 1).astype(int)
-    return [int(rng.integers(a, max(a + 1, b - longest))) for a, b in zip(slots[:-1], slots[1:])]
+    return [int(rng.integers(a, max(a + 1, b - longest))) for a, b in pairwise(slots.tolist())]
 
 
 _Inject = Callable[[_Parts, FloatArray, _Rng, int, int], int]
@@ -216,7 +217,9 @@ def generate_series(baseline: str, kind: str, seed: int, *, length: int = LENGTH
     return LabelledSeries(f"{baseline}/{kind}/{seed}", baseline, kind, x, t, tuple(windows))
 
 
-def generate_suite(seed: int = 1, *, per_case: int = 3, length: int = LENGTH) -> list[LabelledSeries]:
+def generate_suite(
+    seed: int = 1, *, per_case: int = 3, length: int = LENGTH
+) -> list[LabelledSeries]:
     """``per_case`` series for every baseline and anomaly kind (seasonality breaks only
     on seasonal baselines)."""
     suite = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -40,6 +40,15 @@ _SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _SLUG_RE = re.compile(_SLUG_PATTERN)
 _SLUG_SCHEMA: dict[str, Any] = {"pattern": _SLUG_PATTERN}
 _ZONES = frozenset(available_timezones())
+_HHMM_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+_HHMM_RE = re.compile(_HHMM_PATTERN)
+_HHMM_SCHEMA: dict[str, Any] = {"pattern": _HHMM_PATTERN, "examples": ["09:00"]}
+
+
+def _check_hhmm(value: str) -> str:
+    if not _HHMM_RE.match(value):
+        raise ValueError("must be a time of day as HH:MM, 00:00 to 23:59")
+    return value
 
 
 def _check_slug(value: str) -> str:
@@ -122,7 +131,11 @@ class ScheduleCreate(_Strict):
     name: str = Field(examples=["payments-primary"], json_schema_extra=_SLUG_SCHEMA)
     description: str = Field("", max_length=2000)
     time_zone: str = Field("UTC", max_length=64, examples=["Europe/Berlin"])
-    handoff_time: time = Field(time(9, 0), description="Local time of day of the hand-off.")
+    handoff_time: str = Field(
+        "09:00",
+        description="Local time of day of the hand-off, HH:MM.",
+        json_schema_extra=_HHMM_SCHEMA,
+    )
     rotation: Rotation = Rotation.WEEKLY
     start_date: date = Field(description="Local date of the first hand-off.")
     participants: list[Participant] = Field(default_factory=list, max_length=100)
@@ -132,16 +145,13 @@ class ScheduleCreate(_Strict):
     _zone = field_validator("time_zone")(_check_zone)
     _start = field_validator("start_date")(_check_start_date)
 
-    @field_validator("handoff_time")
-    @classmethod
-    def _naive_time(cls, value: time) -> time:
-        return value.replace(tzinfo=None, microsecond=0)
+    _handoff = field_validator("handoff_time")(_check_hhmm)
 
 
 class ScheduleUpdate(_Strict):
     description: str | None = Field(None, max_length=2000)
     time_zone: str | None = Field(None, max_length=64)
-    handoff_time: time | None = None
+    handoff_time: str | None = Field(None, json_schema_extra=_HHMM_SCHEMA)
     rotation: Rotation | None = None
     start_date: date | None = None
     participants: list[Participant] | None = Field(None, max_length=100)
@@ -159,8 +169,8 @@ class ScheduleUpdate(_Strict):
 
     @field_validator("handoff_time")
     @classmethod
-    def _naive_time(cls, value: time | None) -> time | None:
-        return None if value is None else value.replace(tzinfo=None, microsecond=0)
+    def _handoff(cls, value: str | None) -> str | None:
+        return None if value is None else _check_hhmm(value)
 
 
 class Schedule(BaseModel):
@@ -168,7 +178,7 @@ class Schedule(BaseModel):
     name: str
     description: str
     time_zone: str
-    handoff_time: time
+    handoff_time: str
     rotation: Rotation
     start_date: date
     participants: list[Participant]

@@ -5,7 +5,7 @@ measured against the Google SRE ceilings (at most 2 incidents per 12-hour shift,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from radiator.oncall.models import (
     Discipline,
@@ -41,7 +41,7 @@ SHIFT_LENGTH = timedelta(hours=12)
 def spec_of(schedule: Schedule) -> RotationSpec:
     return RotationSpec(
         time_zone=schedule.time_zone,
-        handoff=schedule.handoff_time,
+        handoff=time.fromisoformat(schedule.handoff_time),
         period="daily" if schedule.rotation == "daily" else "weekly",
         participants=tuple(p.user for p in schedule.participants),
         start_date=schedule.start_date,

@@ -13,9 +13,10 @@ import numpy as np
 from radiator.core.clock import system_clock
 from radiator.core.types import TimeRange
 from radiator.errors import InvalidInputError, RadiatorError
+from radiator.query.ast import VectorSelector
 from radiator.query.engine import Evaluator, Limits, RawMatrix
 from radiator.query.parser import QueryParseError, parse
-from radiator.query.select import MetricSource
+from radiator.query.select import MetricSource, select_series
 from radiator.query.values import Grid, SeriesSet, Value
 
 __all__ = [
@@ -100,6 +101,7 @@ class RangeSpec:
     step_seconds: float | None = None
     width: int = 1000
     instant: bool = False
+    align: bool = True
 
     def grid(self) -> Grid:
         end_us = _us(self.end)
@@ -111,6 +113,8 @@ class RangeSpec:
         step = self.step_seconds or auto_step(span, self.width)
         step_us = max(round(step * 1_000_000), 1)
         # Align to the step so that panels share buckets and rollups can serve whole ones.
+        if not self.align:  # the Prometheus API evaluates at exactly start + k * step
+            return Grid(_us(self.start), max(end_us, _us(self.start)), step_us)
         start_us = (_us(self.start) // step_us) * step_us
         return Grid(start_us, max((end_us // step_us) * step_us, start_us), step_us)
 
@@ -179,6 +183,22 @@ class QueryService:
             except (QueryParseError, InvalidInputError, RadiatorError) as exc:
                 outcomes.append(QueryOutcome(query_id, expr, "error", error=exc))
         return outcomes
+
+    def series(self, selectors: Sequence[str], time_range: TimeRange) -> list[dict[str, str]]:
+        """Label sets (with ``__name__``) of the series any of ``selectors`` matches."""
+        found: dict[int, dict[str, str]] = {}
+        start_us, end_us = _us(time_range.start), _us(time_range.end)
+        for text in selectors:
+            tree = parse(text)
+            if not isinstance(tree, VectorSelector):
+                raise InvalidInputError(
+                    f'{text!r} is not a series selector such as http.requests{{service="a"}}',
+                    field="match[]",
+                )
+            selection = select_series(self._source, tree, start_us, end_us)
+            for series, labels in zip(selection.series, selection.labels, strict=True):
+                found[series.sid] = labels
+        return sorted(found.values(), key=lambda ls: sorted(ls.items()))
 
     def metric_names(self, prefix: str, limit: int) -> list[str]:
         return self._source.metric_names(prefix, limit)

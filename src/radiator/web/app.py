@@ -17,6 +17,7 @@ from radiator.runtime import Runtime
 from radiator.web.errors import install_error_handlers, problem_responses
 from radiator.web.middleware import RequestContextMiddleware
 from radiator.web.routers import (
+    archive,
     audit,
     auth,
     catalog,
@@ -29,6 +30,7 @@ from radiator.web.routers import (
     oncall,
     oncall_ui,
     otlp,
+    prometheus,
     query,
     remote_write,
     rum,
@@ -127,6 +129,7 @@ def create_app(
     api.include_router(query.router)
     api.include_router(oncall.router)
     api.include_router(notify.router)
+    api.include_router(archive.router)
     app.include_router(api)
     # OTLP/HTTP lives at the root, where exporters append /v1/<signal> to the endpoint.
     app.include_router(otlp.router)
@@ -135,6 +138,7 @@ def create_app(
     # The browser script is served at the root: pages include <script src=".../rum.js">.
     app.include_router(rum.script_router)
     app.include_router(health.router)
+    app.include_router(prometheus.router)
     app.include_router(pages.router)
     app.include_router(oncall_ui.router)
     for ui in (explore_page, logs_page, traces_page, events_page):

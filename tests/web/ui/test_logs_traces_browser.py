@@ -4,10 +4,14 @@ a log line, the events timeline, and that telemetry text never runs as script.""
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import UTC, datetime
 from urllib.parse import quote_plus
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from radiator.core.types import LogLevel, LogRecord
 
 from .conftest import HOSTILE_TITLE, Site, screenshot
 
@@ -40,9 +44,7 @@ def test_the_theme_toggle_switches_to_dark_and_is_remembered(page: Page, site: S
     page.get_by_role("button", name="Switch between light and dark theme").click()
 
 
-def test_log_search_filters_by_text_and_level_and_loads_older_lines(
-    page: Page, site: Site
-) -> None:
+def test_log_search_filters_by_text_and_level_and_loads_older_lines(page: Page, site: Site) -> None:
     page.goto("/logs")
     rows = page.get_by_test_id("log-row")
     expect(rows.first).to_be_visible()
@@ -111,9 +113,7 @@ def test_span_search_lists_slow_error_spans_of_a_service(page: Page, site: Site)
     screenshot(page, "traces")
 
 
-def test_the_events_timeline_filters_by_kind_and_escapes_event_text(
-    page: Page, site: Site
-) -> None:
+def test_the_events_timeline_filters_by_kind_and_escapes_event_text(page: Page, site: Site) -> None:
     page.goto("/events")
     page.get_by_label("deploy").check()
     page.get_by_role("button", name="Filter").click()
@@ -132,3 +132,29 @@ def test_the_events_timeline_filters_by_kind_and_escapes_event_text(
     )
     page.goto("/events")
     screenshot(page, "events")
+
+
+def test_live_tail_prepends_new_lines_as_they_are_stored(page: Page, site: Site) -> None:
+    page.goto("/logs?service=checkout")
+    page.get_by_test_id("tail-toggle").click()
+    expect(page.get_by_test_id("tail-toggle")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#tail-status")).to_contain_text("Live")
+    message = f"tail check {uuid.uuid4().hex[:8]} <b onmouseover=alert(1)>bold</b>"
+    record = LogRecord(
+        time=datetime.now(UTC),
+        service="checkout",
+        level=LogLevel.WARN,
+        message=message,
+        attributes={"host": "checkout-01"},
+        trace_id="0af7651916cd43dd8448eb211c80319c",
+    )
+    site.demo.ctx.append_logs([record])
+    row = page.get_by_test_id("log-row").first
+    expect(row.locator("td.message")).to_contain_text(message)
+    expect(row.locator("td.message b")).to_have_text("host")  # the attribute key, not the payload
+    expect(row.locator(".level")).to_have_text("WARN")
+    expect(row.get_by_test_id("trace-link")).to_have_attribute(
+        "href", "/traces/0af7651916cd43dd8448eb211c80319c"
+    )
+    page.get_by_test_id("tail-toggle").click()
+    expect(page.get_by_test_id("tail-toggle")).to_have_attribute("aria-pressed", "false")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -40,7 +40,7 @@ def _schedule(row: OncallScheduleRow) -> Schedule:
         name=row.name,
         description=row.description,
         time_zone=row.time_zone,
-        handoff_time=time.fromisoformat(row.handoff_time),
+        handoff_time=row.handoff_time[:5],
         rotation=row.rotation,
         start_date=row.start_date,
         participants=[Participant.model_validate(p) for p in row.participants],
@@ -53,8 +53,6 @@ def _schedule(row: OncallScheduleRow) -> Schedule:
 def _schedule_columns(values: dict[str, Any]) -> dict[str, Any]:
     """Model values as column values: JSON lists, the hand-off time as text."""
     columns = dict(values)
-    if "handoff_time" in columns:
-        columns["handoff_time"] = columns["handoff_time"].isoformat(timespec="seconds")
     for key, model in (("participants", Participant), ("overrides", Override)):
         if key in columns:
             columns[key] = [model.model_validate(v).model_dump(mode="json") for v in columns[key]]

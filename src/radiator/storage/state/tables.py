@@ -210,7 +210,7 @@ class OncallScheduleRow(Base):
     name: Mapped[str] = mapped_column(String(63), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     time_zone: Mapped[str] = mapped_column(String(64))
-    handoff_time: Mapped[str] = mapped_column(String(8), doc="HH:MM:SS, local time")
+    handoff_time: Mapped[str] = mapped_column(String(8), doc="HH:MM, local time")
     rotation: Mapped[str] = mapped_column(String(16))
     start_date: Mapped[date] = mapped_column(Date)
     # [{"user", "discipline"}]: the discipline belongs to the membership, not the catalog team.

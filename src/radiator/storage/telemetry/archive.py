@@ -35,8 +35,8 @@ __all__ = [
     "day_range",
     "list_partitions",
     "restore_day",
-    "source_sql",
     "table_exists",
+    "union_sql",
 ]
 
 MANIFEST_TABLE = "archive_partitions"
@@ -182,36 +182,29 @@ def _parquet_scan(
     )
 
 
-def source_sql(
-    cursor: duckdb.DuckDBPyConnection, root: Path, table: str, time_range: TimeRange | None
+def union_sql(
+    cursor: duckdb.DuckDBPyConnection, root: Path, table: str, files: Sequence[str]
 ) -> str:
-    """The table expression reading ``table`` live plus its archived days in ``time_range``.
-
-    The bare table name when no unrestored archived day overlaps the range (``None``: any
-    day), else a parenthesised ``UNION ALL`` with the same columns and a ``rowid`` column.
-    """
-    _checked_name(table)
-    first = last = None
-    if time_range is not None:
-        first = time_range.start.astimezone(UTC).date()
-        last = (time_range.end - timedelta(microseconds=1)).astimezone(UTC).date()
-    files = [
-        f
-        for part in list_partitions(cursor, table, first, last)
-        if not part.restored
-        for f in part.files
-    ]
-    if not files:
-        return table
-    columns = _columns(cursor, table)
+    """A parenthesised ``UNION ALL`` of live ``table`` and archived ``files`` (relative to
+    ``root``): the table's columns plus ``rowid``, archived values cast to the live types."""
+    columns = _columns(cursor, _checked_name(table))
     names = ", ".join(f'"{name}"' for name, _ in columns)
     live = f"SELECT {names}, rowid AS rowid FROM {table}"  # noqa: S608
     return f"({live} UNION ALL {_parquet_scan(root, files, columns)})"
 
 
-def _next_part(files: Sequence[str]) -> int:
+def _new_part(root: Path, table: str, day: date, files: Sequence[str]) -> str:
+    """The relative path of the day's next part file; never one that exists already."""
     numbers = [int(m.group(1)) for f in files if (m := _PART.search(f))]
-    return max(numbers, default=0) + 1
+    number = max(numbers, default=0) + 1
+    while True:
+        relative = f"{table}/date={day.isoformat()}/part-{number}.parquet"
+        try:
+            if not (root / relative).exists():  # a crash may have left one behind
+                return relative
+        except OSError:  # e.g. a file where a directory should be: COPY will say so
+            return relative
+        number += 1
 
 
 def _count(cursor: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> int:
@@ -266,8 +259,7 @@ def archive_day(
             cursor.rollback()
             return None
         keep = () if old is None or old.restored else old.files
-        relative = f"{table}/date={day.isoformat()}/part-{_next_part(old.files if old else ())}"
-        relative += ".parquet"
+        relative = _new_part(root, table, day, old.files if old else ())
         written = root / relative
         select = f"SELECT {columns} FROM {table} WHERE {where}"  # noqa: S608
         copied = _write_part(cursor, root, relative, select, bounds)

@@ -36,6 +36,7 @@ from radiator.core.telemetry import (
 from radiator.core.types import Labels, TimeRange
 from radiator.errors import InvalidInputError, StorageError
 from radiator.storage.telemetry import archive, duckdb_logcount
+from radiator.storage.telemetry.archive_cache import ManifestCache
 from radiator.storage.telemetry import duckdb_metrics as metrics
 
 __all__ = ["DuckDBTelemetryStore"]
@@ -96,22 +97,19 @@ def _create_table_sql(signal: Signal) -> str:
     return f"CREATE TABLE IF NOT EXISTS {signal.value} ({columns})"
 
 
-def _insert_sql(signal: Signal) -> tuple[str, ...]:
+def _insert_sql(signal: Signal) -> str:
     names = [field.name for field in SCHEMAS[signal]]
     selected = [f"{_CANONICAL_TAGS} AS tags" if n == "tags" else f'"{n}"' for n in names]
     quoted = ", ".join(f'"{n}"' for n in names)
     source = f"SELECT {', '.join(selected)} FROM {_BATCH_VIEW}"  # noqa: S608
     if signal is Signal.POINTS:
-        return (
-            metrics.points_insert_sql(source),
-            metrics.series_upsert_sql(source),
-            metrics.mark_dirty_sql(source),
-        )
-    return (f"INSERT INTO {signal.value} ({quoted}) {source}",)  # noqa: S608
+        return source  # written by SeriesCatalogue.insert_points, which adds each sid
+    return f"INSERT INTO {signal.value} ({quoted}) {source}"
 
 
 _CREATE_SQL = {signal: _create_table_sql(signal) for signal in Signal}
 _INSERT_SQL = {signal: _insert_sql(signal) for signal in Signal}
+_POINTS_SOURCE = _INSERT_SQL[Signal.POINTS]
 
 
 def _as_signal(value: Signal | str) -> Signal:
@@ -324,7 +322,9 @@ class DuckDBTelemetryStore:
         self.path = path
         # Where archived days are read from (docs/retention.md); None reads live tables only.
         self.archive_dir = Path(archive_dir) if archive_dir is not None else None
+        self._archived = ManifestCache()
         self._lock = threading.Lock()
+        self._catalogue = metrics.SeriesCatalogue()
         if path and not path.startswith(":memory:"):
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -362,8 +362,11 @@ class DuckDBTelemetryStore:
         """
         if self.archive_dir is None:
             return table
+        files = self._archived.files(table, time_range, self._cursor)
+        if not files:
+            return table
         with self._cursor() as cursor:
-            return archive.source_sql(cursor, self.archive_dir, table, time_range)
+            return archive.union_sql(cursor, self.archive_dir, table, files)
 
     def create_schema(self) -> None:
         with self._cursor() as cursor:
@@ -385,6 +388,7 @@ class DuckDBTelemetryStore:
             for signal, batch in batches
         ]
         rows = 0
+        staged: list[metrics.StagedSeries] = []
         with self._cursor() as cursor:
             cursor.begin()
             try:
@@ -394,8 +398,10 @@ class DuckDBTelemetryStore:
                     cursor.register(_BATCH_VIEW, table)
                     if "attributes" in table.column_names:
                         self._check_json(cursor, signal)
-                    for statement in _INSERT_SQL[signal]:
-                        cursor.execute(statement)
+                    if signal is Signal.POINTS:
+                        staged.append(self._catalogue.insert_points(cursor, _POINTS_SOURCE))
+                    else:
+                        cursor.execute(_INSERT_SQL[signal])
                     cursor.unregister(_BATCH_VIEW)
                     rows += table.num_rows
                 if checkpoint is not None:
@@ -407,6 +413,8 @@ class DuckDBTelemetryStore:
             except BaseException:
                 cursor.rollback()
                 raise
+        for change in staged:
+            self._catalogue.commit(change)
         return rows
 
     def checkpoint(self) -> int:

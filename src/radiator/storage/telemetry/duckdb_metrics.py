@@ -17,26 +17,29 @@ the same aggregates computed from raw points after it.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from radiator.core.telemetry import Resolution
 
 __all__ = [
+    "CATALOGUE_SLACK_US",
     "SKETCH_GAMMA",
     "SKETCH_OFFSET",
     "CellsRequest",
+    "SeriesCatalogue",
+    "StagedSeries",
     "create_metric_tables",
     "fetch_cells",
     "fetch_sketches",
     "find_series",
-    "mark_dirty_sql",
     "points_insert_sql",
     "roll_up",
-    "series_upsert_sql",
     "tag_names",
     "tag_values",
     "watermarks",
@@ -45,6 +48,10 @@ __all__ = [
 SKETCH_GAMMA = 1.02
 SKETCH_OFFSET = 1_000_000
 
+_SIDS_VIEW = "radiator_query_sids"
+# Buckets are rolled up only once this much time has passed since they ended, so points
+# of batches still being written are in place; points later than that mark the rollup dirty.
+_LATENESS_US = 30_000_000
 _BUCKET_US = {Resolution.MINUTE: 60_000_000, Resolution.HOUR: 3_600_000_000}
 _TABLE = {Resolution.MINUTE: "rollup_1m", Resolution.HOUR: "rollup_1h"}
 
@@ -89,32 +96,122 @@ def create_metric_tables(cursor: duckdb.DuckDBPyConnection) -> None:
         )
 
 
+# The catalogue is refreshed when a series' stored last time falls this far behind; queries
+# widen their lower bound by twice as much, so a lagging last_time never hides a series.
+_REFRESH_US = 60_000_000
+CATALOGUE_SLACK_US = 2 * _REFRESH_US
+
+
 def points_insert_sql(source: str) -> str:
-    """INSERT of points from ``source`` (a SELECT with canonical tags) with their ``sid``."""
+    """INSERT of points from ``source`` (a SELECT with canonical tags) with their ``sid``,
+    returning each row's sid and time for the catalogue."""
     return (
         'INSERT INTO points ("time", name, tags, value, kind, sid) '
-        f'SELECT "time", name, tags, value, kind, hash(name, tags) FROM ({source})'
+        f'SELECT "time", name, tags, value, kind, hash(name, tags) FROM ({source}) '
+        'RETURNING sid, epoch_us("time") AS t'
     )
 
 
-def series_upsert_sql(source: str) -> str:
-    """Add the series of a batch to the catalogue, widening first/last time of known ones."""
-    return (
-        "INSERT INTO series SELECT hash(name, tags) AS sid, any_value(name), "
-        'any_value(tags), any_value(kind), min("time"), max("time") '
-        f"FROM ({source}) GROUP BY sid ON CONFLICT (sid) DO UPDATE SET "
-        "first_time = least(series.first_time, excluded.first_time), "
-        "last_time = greatest(series.last_time, excluded.last_time), kind = excluded.kind"
-    )
+@dataclass(slots=True)
+class StagedSeries:
+    """Catalogue changes of one append, applied to the cache once its transaction commits."""
+
+    spans: dict[int, tuple[int, int]]
 
 
-def mark_dirty_sql(source: str) -> str:
-    """Move each rollup's ``dirty_from`` back to a batch's oldest point behind its watermark."""
-    return (
-        "UPDATE rollup_state SET dirty_from = least(coalesce(dirty_from, b.oldest), b.oldest) "
-        f'FROM (SELECT min(epoch_us("time")) AS oldest FROM ({source})) AS b '
-        "WHERE b.oldest < rollup_state.watermark"
-    )
+class SeriesCatalogue:
+    """Keeps the ``series`` table current at a small cost per batch.
+
+    Reading tags back costs as much as the insert itself, so a batch's rows come back as
+    (sid, time) only; series seen before (cached here) cost a dictionary look-up, new ones
+    are copied from the points just written, and known ones get their time span widened
+    when it moved by more than a minute.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._spans: dict[int, tuple[int, int]] = {}
+
+    def insert_points(self, cursor: duckdb.DuckDBPyConnection, source: str) -> StagedSeries:
+        rows = cursor.execute(points_insert_sql(source)).fetchnumpy()
+        sids, times = rows["sid"].astype(np.uint64), rows["t"].astype(np.int64)
+        unique, inverse = np.unique(sids, return_inverse=True)
+        first = np.full(len(unique), np.iinfo(np.int64).max)
+        last = np.full(len(unique), np.iinfo(np.int64).min)
+        np.minimum.at(first, inverse, times)
+        np.maximum.at(last, inverse, times)
+        batch = {
+            int(sid): (int(lo), int(hi)) for sid, lo, hi in zip(unique, first, last, strict=True)
+        }
+        with self._lock:
+            known = {sid: self._spans.get(sid) for sid in batch}
+        new = [sid for sid, span in known.items() if span is None]
+        moved = {
+            sid: (min(span[0], batch[sid][0]), max(span[1], batch[sid][1]))
+            for sid, span in known.items()
+            if span is not None
+            and (batch[sid][0] < span[0] or batch[sid][1] > span[1] + _REFRESH_US)
+        }
+        if new:
+            self._add(cursor, new, int(first.min()), int(last.max()))
+        if moved:
+            self._widen(cursor, moved)
+        if len(times):
+            self._mark_dirty(cursor, int(times.min()))
+        return StagedSeries({**{sid: batch[sid] for sid in new}, **moved})
+
+    def commit(self, staged: StagedSeries) -> None:
+        with self._lock:
+            self._spans.update(staged.spans)
+
+    @staticmethod
+    def _add(cursor: duckdb.DuckDBPyConnection, sids: list[int], lo: int, hi: int) -> None:
+        cursor.register(_SIDS_VIEW, pa.table({"sid": pa.array(sids, pa.uint64())}))
+        try:
+            cursor.execute(
+                "INSERT INTO series SELECT sid, any_value(name), any_value(tags), "
+                'any_value(kind), min("time"), max("time") FROM points '
+                'WHERE "time" >= make_timestamptz($lo) AND "time" <= make_timestamptz($hi) '
+                f"AND sid IN (SELECT sid FROM {_SIDS_VIEW}) GROUP BY sid "
+                "ON CONFLICT (sid) DO UPDATE SET "
+                "first_time = least(series.first_time, excluded.first_time), "
+                "last_time = greatest(series.last_time, excluded.last_time)",
+                {"lo": lo, "hi": hi},
+            )
+        finally:
+            cursor.unregister(_SIDS_VIEW)
+
+    @staticmethod
+    def _widen(cursor: duckdb.DuckDBPyConnection, spans: dict[int, tuple[int, int]]) -> None:
+        view = "radiator_series_spans"
+        cursor.register(
+            view,
+            pa.table(
+                {
+                    "sid": pa.array(list(spans), pa.uint64()),
+                    "lo": pa.array([s[0] for s in spans.values()], pa.int64()),
+                    "hi": pa.array([s[1] for s in spans.values()], pa.int64()),
+                }
+            ),
+        )
+        try:
+            cursor.execute(
+                "UPDATE series SET first_time = least(first_time, make_timestamptz(v.lo)), "
+                "last_time = greatest(last_time, make_timestamptz(v.hi)) "
+                f"FROM {view} AS v WHERE series.sid = v.sid"
+            )
+        finally:
+            cursor.unregister(view)
+
+    @staticmethod
+    def _mark_dirty(cursor: duckdb.DuckDBPyConnection, oldest: int) -> None:
+        rows = cursor.execute("SELECT max(watermark) FROM rollup_state").fetchall()
+        if rows and rows[0][0] is not None and oldest < int(rows[0][0]):
+            cursor.execute(
+                "UPDATE rollup_state SET dirty_from = least(coalesce(dirty_from, $t), $t) "
+                "WHERE $t < watermark",
+                {"t": oldest},
+            )
 
 
 def watermarks(cursor: duckdb.DuckDBPyConnection) -> dict[Resolution, int]:
@@ -167,7 +264,7 @@ def roll_up(cursor: duckdb.DuckDBPyConnection, now_us: int) -> dict[Resolution, 
             {"r": resolution.value},
         ).fetchone()
         watermark, dirty = (int(row[0]), row[1]) if row else (0, None)
-        hi = (now_us // size) * size
+        hi = ((now_us - _LATENESS_US) // size) * size
         if resolution is Resolution.HOUR:
             # Hours are built from minutes, so they may go no further than the minutes.
             hi = min(hi, (watermarks(cursor)[Resolution.MINUTE] // size) * size)
@@ -230,9 +327,6 @@ class CellsRequest:
     start_us: int
     end_us: int
     resolution: Resolution
-
-
-_SIDS_VIEW = "radiator_query_sids"
 
 
 def _with_sids(cursor: duckdb.DuckDBPyConnection, sids: tuple[int, ...]) -> None:
@@ -332,7 +426,7 @@ def find_series(
     """Series named ``name`` (any when None) having every ``(tag, value)`` of ``equal``
     (``""`` matching a missing tag), with data overlapping [start_us, end_us)."""
     where = ["last_time >= make_timestamptz($lo)", "first_time < make_timestamptz($hi)"]
-    params: dict[str, Any] = {"lo": start_us, "hi": end_us}
+    params: dict[str, Any] = {"lo": start_us - CATALOGUE_SLACK_US, "hi": end_us}
     if name is not None:
         where.append("name = $name")
         params["name"] = name

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from datetime import date, datetime, timedelta
 
 from radiator.config import Settings
@@ -27,6 +28,9 @@ from radiator.storage.telemetry.duckdb import DuckDBTelemetryStore
 __all__ = ["TIME_COLUMNS", "Retention", "RetentionReport", "RetentionRule", "retention_rules"]
 
 _log = logging.getLogger(__name__)
+# One archive change at a time per process (the job, the CLI and the API may all ask), so
+# two runs never pick the same part file name. DuckDB lets one process open a store file.
+_CHANGES = threading.Lock()
 _DAY_US = 86_400_000_000
 _EPOCH_DAY = date(1970, 1, 1)
 
@@ -129,7 +133,10 @@ class Retention:
 
         A failing day is recorded in ``errors`` and ends that table's run; its rows stay.
         """
-        now = self.clock()
+        with _CHANGES:
+            return self._enforce(self.clock())
+
+    def _enforce(self, now: datetime) -> RetentionReport:
         report = RetentionReport()
         archiving = self.settings.archive_enabled
         for rule in self.rules():
@@ -155,7 +162,7 @@ class Retention:
         *,
         archiving: bool,
     ) -> None:
-        with self.store._cursor() as cursor:
+        with self.store._archived.changing(), self.store._cursor() as cursor:
             if archiving:
                 part = archive.archive_day(
                     cursor, self.root, rule.table, rule.time_column, day, now
@@ -194,7 +201,7 @@ class Retention:
             raise InvalidInputError("--to is before --from", field="to")
         now = self.clock()
         done: list[tuple[ArchivedPartition, int]] = []
-        with self.store._cursor() as cursor:
+        with _CHANGES, self.store._archived.changing(), self.store._cursor() as cursor:
             parts = archive.list_partitions(cursor, table, first, last)
             if not parts:
                 raise NotFoundError(f"nothing of {table} is archived from {first} to {last}")

@@ -180,6 +180,16 @@
     };
   }
 
+  // Tick labels in UTC, 24-hour: times of day, with the date once a range spans days.
+  function timeTicks(u, splits) {
+    var span = u.scales.x.max - u.scales.x.min;
+    return splits.map(function (v) {
+      var iso = new Date(v * 1000).toISOString();
+      if (span > 2 * 86400) return iso.slice(5, 10) + " " + iso.slice(11, 16);
+      return span < 600 ? iso.slice(11, 19) : iso.slice(11, 16);
+    });
+  }
+
   function options(result, width, height, over, onZoom) {
     var fg = cssVar("--fg", "#1d232b"), grid = cssVar("--line", "#dde1e6");
     var axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
@@ -198,7 +208,7 @@
       height: height,
       series: series,
       scales: { x: { time: true } },
-      axes: [Object.assign({}, axis), Object.assign({ size: 60 }, axis)],
+      axes: [Object.assign({ values: timeTicks }, axis), Object.assign({ size: 60 }, axis)],
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); },
       cursor: { drag: { x: true, y: false, setScale: false } },
       legend: { live: true },

@@ -20,7 +20,15 @@
       var at = pair.indexOf("=");
       if (at > 0) params.append("attr." + pair.slice(0, at), pair.slice(at + 1));
     });
+    params.set("backfill", "0");
     return "/api/v1/logs/tail?" + params.toString();
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    node.className = className;
+    node.textContent = text;
+    return node;
   }
 
   function cell(row, text, className) {
@@ -49,7 +57,8 @@
     badge.textContent = level;
     cell(tr, "").appendChild(badge);
     cell(tr, record.service || "");
-    var message = cell(tr, record.message || "", "message");
+    var message = cell(tr, "", "message");
+    message.appendChild(el("span", "msg", record.message || ""));
     var attrs = record.attributes || {};
     var keys = Object.keys(attrs);
     if (keys.length) {
