@@ -45,7 +45,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 from query_dataset import meta_path  # noqa: E402
-from support import RADIATOR, free_port, serve_env, start_serve, wait_healthy  # noqa: E402
+from support import RADIATOR, free_port, serve_env, wait_healthy  # noqa: E402
 
 ONE_SERIES = (
     'avg_over_time(bench.latency{series="s0042"}[1m])',
@@ -200,7 +200,10 @@ def over_http(args: argparse.Namespace, meta: dict[str, Any]) -> dict[str, float
             archive_enabled="false",
         )
         token = _token(env, Path(tmp))
-        server = start_serve(env, Path(tmp), capture=False)
+        log = (Path(tmp) / "serve.log").open("w")
+        server = subprocess.Popen(
+            [RADIATOR, "serve"], cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             wait_healthy(base, server, timeout=120)
@@ -223,9 +226,14 @@ def over_http(args: argparse.Namespace, meta: dict[str, Any]) -> dict[str, float
             print(f"  GET /api/v1/logs q={meta['rare_term']}: {len(found.get('data', found))} lines")
             figures["http_log_search"], _ = median_ms(lambda: client.get("/api/v1/logs", params), args.runs)
             figures["server_rss_mb"] = _peak_rss_mb(server.pid)
+        except BaseException:
+            log.flush()
+            print((Path(tmp) / "serve.log").read_text()[-4000:], file=sys.stderr)
+            raise
         finally:
             server.terminate()
             server.wait(timeout=60)
+            log.close()
     return figures
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -175,3 +176,31 @@ def test_scalar_and_missing_parameters(server: str, token: str) -> None:
 def test_credentials_are_required(server: str) -> None:
     response = httpx.get(f"{server}/prometheus/api/v1/query", params={"query": "1"})
     assert response.status_code == 401
+
+
+def test_radiator_query_cli_prints_each_series_latest_value(server: str, token: str) -> None:
+    from support import RADIATOR
+
+    result = subprocess.run(  # noqa: S603
+        [RADIATOR, "query", "sum by (service) (increase(http.requests[1h]))", "--url", server],
+        env={"RADIATOR_TOKEN": token, "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    # The last step is the latest whole 30 s before now: its hour holds 717 to 720 requests.
+    latest = re.search(r'\{service="checkout"\} +│ +(\d+)', result.stdout)
+    assert latest is not None, result.stdout
+    assert 717 <= int(latest.group(1)) <= 720
+    bad = subprocess.run(  # noqa: S603
+        [RADIATOR, "query", "sum(", "--url", server],
+        env={"RADIATOR_TOKEN": token, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 1
+    assert "column" in bad.stderr

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from radiator import __version__
 from radiator.cli import agent, archive, configdocs, doctor, logmetrics, oncall, tokens, users
 from radiator.cli import detect as detect_cli
+from radiator.cli import query as query_cli
 from radiator.cli.common import console, fail, open_runtime, settings_or_exit
 from radiator.config import Settings
 from radiator.core.caller import Caller
@@ -46,6 +47,7 @@ app.add_typer(oncall.channel_app, name="channel")
 app.add_typer(archive.app, name="archive")
 app.add_typer(detect_cli.app, name="detect")
 app.command("agent")(agent.agent)
+app.command("query")(query_cli.query)
 
 _DEMO_MARKER = ".radiator-demo"
 

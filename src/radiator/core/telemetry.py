@@ -6,6 +6,7 @@ Domain code depends on this Protocol only; ``radiator.storage.telemetry`` picks 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -34,7 +35,12 @@ __all__ = [
     "SpanFilter",
     "SpanRow",
     "TelemetryStore",
+    "query_deadline",
 ]
+
+query_deadline: ContextVar[float | None] = ContextVar("radiator_query_deadline", default=None)
+"""A ``time.monotonic()`` instant by which the store reads of the running query must end;
+a store interrupts a read that runs past it (set by the query evaluator)."""
 
 
 class Signal(StrEnum):

@@ -76,11 +76,14 @@ class EnsembleDetector(BaseDetector):
 
     def combine_scores(self, scores: FloatArray) -> FloatArray:
         """Members' scores (members × points) to one score per point."""
+        combined: FloatArray
         if self.combine == "max":
-            return np.max(scores, axis=0)
-        if self.combine == "mean":
-            return np.mean(scores, axis=0)
-        return np.sort(scores, axis=0)[len(self.members) - self.votes]
+            combined = np.max(scores, axis=0)
+        elif self.combine == "mean":
+            combined = np.mean(scores, axis=0)
+        else:
+            combined = np.sort(scores, axis=0)[len(self.members) - self.votes]
+        return combined
 
     def _score(self, x: FloatArray, step: float | None) -> tuple[FloatArray, Callable[[int], str]]:
         if self.deseason:
@@ -95,8 +98,8 @@ class EnsembleDetector(BaseDetector):
             explains.append([])
             shared: Shared = {}
             for k, member in enumerate(self._build(int(periods[lo]), step)):
-                scores[k, lo:hi], explain = member._score_shared(values[lo:hi], step, shared)
-                explains[-1].append(explain)
+                scores[k, lo:hi], why = member._score_shared(values[lo:hi], step, shared)
+                explains[-1].append(why)
 
         def explain(i: int) -> str:
             seg = bisect.bisect_right(starts, i) - 1

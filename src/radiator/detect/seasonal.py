@@ -217,7 +217,9 @@ class SeasonalDetector(BaseDetector):
                 expand(mask, lc),
             )
             med[lo:hi] = expand(mask, mc)
-        expected = med + profile
+        seasonal = np.isfinite(profile)
+        expected = med + np.where(seasonal, profile, 0.0)
+        periods = np.where(seasonal, periods, 0)
         return ratio_to_score(ratio), lambda i: self._reason(
             float(z[i]), float(x[i]), float(expected[i]), (int(periods[i]), float(limit[i])), step
         )
@@ -233,8 +235,8 @@ class SeasonalDetector(BaseDetector):
         period, limit = period_limit
         if not math.isfinite(z):
             return "missing value or not enough history"
-        if not math.isfinite(expected) or period == 0:
-            what = f"its {describe_span(self.window, step)} median"
+        if period == 0:
+            what = f"its {describe_span(self.window, step)} median ({self.fmt(expected)})"
             return sigma_reason(self, z, what, limit, self.sigmas)
         cycle = describe_span(period, step).replace("-", " ")
         what = f"what is usual at this point of its {cycle} cycle ({self.fmt(expected)})"
@@ -305,13 +307,13 @@ class _SeasonalStream:
         if changed:
             self._restart()
         z, limit, expected = math.nan, d.sigmas, math.nan
+        period = self._season.period if math.isfinite(profile) else 0
         if math.isfinite(residual):
             if self._mad.count >= self._inner.min_points:
                 med, scale = self._mad.stats()
-                z, expected = (residual - med) / scale, med + profile
+                z, expected = (residual - med) / scale, med + (profile if period else 0.0)
             self._mad.push(residual)
             limit = self._tails.limit(z)
             self._tails.push(z)
         score = float(ratio_to_score(np.array([z / limit]))[0])
-        period = self._season.period
         return PointScore(score, d._reason(z, value, expected, (period, limit), step))

@@ -45,7 +45,8 @@ def ks_statistic(rows: FloatArray, reference: int) -> FloatArray:
     # Only where the next value differs is the gap a gap between the two ECDFs.
     last_of_tie = np.ones_like(is_recent)
     last_of_tie[:, :-1] = values[:, 1:] != values[:, :-1]
-    return np.max(np.abs(gap) * last_of_tie, axis=1)
+    d: FloatArray = np.max(np.abs(gap) * last_of_tie, axis=1)
+    return d
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -201,7 +201,7 @@ _INJECT: dict[str, _Inject] = {
 def generate_series(baseline: str, kind: str, seed: int, *, length: int = LENGTH) -> LabelledSeries:
     """One labelled series: ``baseline`` noise with 1–3 anomalies of ``kind``."""
     rng = np.random.default_rng(seed)
-    t = np.arange(length) * _STEP.get(baseline, 300.0) + 1.7e9
+    t = np.arange(length, dtype=np.float64) * _STEP.get(baseline, 300.0) + 1.7e9
     parts = _baseline(baseline, rng, t)
     parts.sigma = _spread(parts.noise)
     x = parts.expected + parts.noise

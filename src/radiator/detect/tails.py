@@ -48,7 +48,8 @@ def _extrapolate(q50: FloatArray, q90: FloatArray) -> FloatArray:
     maxima, as heavy tails give, are extrapolated correctly); never below 1."""
     lo = np.log(np.maximum(q50, _FLOOR))
     hi = np.log(np.maximum(q90, _FLOOR))
-    return np.maximum(1.0, np.exp(lo + _SLOPE * np.maximum(hi - lo, 0.0)))
+    level: FloatArray = np.maximum(1.0, np.exp(lo + _SLOPE * np.maximum(hi - lo, 0.0)))
+    return level
 
 
 def _level(sorted_maxima: FloatArray) -> float:

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from radiator.core.telemetry import Resolution
+from radiator.core.telemetry import Resolution, query_deadline
 from radiator.errors import InvalidInputError, RadiatorError
 from radiator.query.aggregate import aggregate
 from radiator.query.ast import (
@@ -115,6 +115,14 @@ class Evaluator:
         self._deadline = self.clock() + self.limits.timeout_seconds
 
     def evaluate(self, expr: Expr) -> Value | RawMatrix:
+        """Evaluate ``expr``; store reads past the deadline are interrupted."""
+        token = query_deadline.set(self._deadline)
+        try:
+            return self._evaluate(expr)
+        finally:
+            query_deadline.reset(token)
+
+    def _evaluate(self, expr: Expr) -> Value | RawMatrix:
         if isinstance(expr, MatrixSelector):
             if not self.instant:
                 raise QueryEvaluationError(

@@ -37,7 +37,10 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     directory = tmp_path_factory.mktemp("ui")
     settings = Settings(
-        data_dir=directory / "data", telemetry_path=":memory:", session_cookie_secure=False
+        data_dir=directory / "data",
+        telemetry_path=":memory:",
+        session_cookie_secure=False,
+        statsd_port=0,
     )
     runtime = Runtime(settings)
     try:
@@ -55,7 +58,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 )
             ]
         )
-        with live_server(settings, runtime, run_jobs=False) as url:
+        # Jobs run (ingest flushes, rollups) as in `radiator serve`; the demo feed does not.
+        with live_server(settings, runtime, run_jobs=True) as url:
             yield Site(url, runtime, demo)
     finally:
         runtime.close()

@@ -4,10 +4,16 @@ hovering a deploy marker, hiding the markers, zooming by dragging, completion an
 from __future__ import annotations
 
 import re
+import time
+import uuid
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from radiator.core.caller import SYSTEM
+from radiator.identity import ApiTokenCreate, Scope
+from radiator.sdk import Client
 
 from .conftest import HOSTILE_TITLE, Site, screenshot
 
@@ -129,3 +135,32 @@ def test_add_to_dashboard_posts_the_query_to_the_dashboards_hook(page: Page, sit
     expect(form.locator("input[name=start]")).to_have_value("now-1h")
     token = page.locator('meta[name="csrf-token"]').get_attribute("content")
     expect(form.locator("input[name=csrf_token]")).to_have_value(token or "missing")
+
+
+def test_a_metric_sent_for_the_first_time_through_the_sdk_is_findable_in_explore(
+    page: Page, site: Site
+) -> None:
+    data = ApiTokenCreate(name=f"ui-{uuid.uuid4().hex[:6]}", scopes=[Scope.INGEST])
+    token = site.runtime.identity.create_token(site.demo.admin_username, data, SYSTEM).secret
+    name = f"signup.first_try_{uuid.uuid4().hex[:6]}"
+    page.goto("/explore")
+    editor = page.get_by_test_id("expr")
+    client = Client(site.url, token, service="checkout", flush_interval=0.1)
+    try:
+        client.count(name, tags={"plan": "pro"})
+        assert client.flush()
+    finally:
+        client.close()
+    option = page.get_by_role("option", name=name)
+    deadline = time.monotonic() + 30
+    while not option.count() and time.monotonic() < deadline:
+        editor.fill("")
+        editor.focus()
+        page.keyboard.type("signup.first_try_")
+        page.wait_for_timeout(500)
+    option.click()
+    expect(editor).to_have_value(name)
+    page.keyboard.press("Control+Enter")
+    row = page.get_by_test_id("series-row")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text('plan="pro"')

@@ -168,18 +168,34 @@ def _literal(text: str) -> str:
 
 
 def _parquet_scan(
-    root: Path, files: Sequence[str], columns: list[tuple[str, str]], *, rowid: bool = True
+    cursor: duckdb.DuckDBPyConnection,
+    root: Path,
+    files: Sequence[str],
+    columns: list[tuple[str, str]],
+    *,
+    rowid: bool = True,
 ) -> str:
-    """SELECT of the table's columns, cast to the live types, from archived ``files``."""
-    paths = ", ".join(_literal(str(root / f)) for f in files)
-    selected = [f'CAST("{name}" AS {kind}) AS "{name}"' for name, kind in columns]
+    """SELECT of the table's columns, cast to the live types, from archived ``files``.
+
+    A column the files lack (added to the table after they were written) reads as NULL.
+    """
+    source = f"read_parquet([{', '.join(_literal(str(root / f)) for f in files)}], "
+    source += "union_by_name = true, hive_partitioning = false"
+    present = {str(r[0]) for r in cursor.execute(f"DESCRIBE SELECT * FROM {source})").fetchall()}
+    selected = [
+        f"CAST({f'{_quoted(name)}' if name in present else 'NULL'} AS {kind}) AS {_quoted(name)}"
+        for name, kind in columns
+    ]
     if rowid:
         selected.append(f"{_ARCHIVE_ROWID} AS rowid")
     return (
-        f"SELECT {', '.join(selected)} FROM read_parquet([{paths}], "  # noqa: S608
-        "union_by_name = true, filename = true, file_row_number = true, "
-        "hive_partitioning = false)"
+        f"SELECT {', '.join(selected)} FROM {source}, "  # noqa: S608
+        "filename = true, file_row_number = true)"
     )
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def union_sql(
@@ -190,7 +206,7 @@ def union_sql(
     columns = _columns(cursor, _checked_name(table))
     names = ", ".join(f'"{name}"' for name, _ in columns)
     live = f"SELECT {names}, rowid AS rowid FROM {table}"  # noqa: S608
-    return f"({live} UNION ALL {_parquet_scan(root, files, columns)})"
+    return f"({live} UNION ALL {_parquet_scan(cursor, root, files, columns)})"
 
 
 def _new_part(root: Path, table: str, day: date, files: Sequence[str]) -> str:
@@ -309,7 +325,7 @@ def restore_day(
     table = _checked_name(part.table)
     columns = _columns(cursor, table)
     names = ", ".join(f'"{name}"' for name, _ in columns)
-    select = _parquet_scan(root, part.files, columns, rowid=False)
+    select = _parquet_scan(cursor, root, part.files, columns, rowid=False)
     cursor.begin()
     try:
         inserted = _count(cursor, f"INSERT INTO {table} ({names}) {select}", {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,12 +33,14 @@ from radiator.core.telemetry import (
     Signal,
     SpanFilter,
     SpanRow,
+    query_deadline,
 )
 from radiator.core.types import Labels, TimeRange
 from radiator.errors import InvalidInputError, StorageError
+from radiator.query.engine import QueryTimeoutError
 from radiator.storage.telemetry import archive, duckdb_logcount
-from radiator.storage.telemetry.archive_cache import ManifestCache
 from radiator.storage.telemetry import duckdb_metrics as metrics
+from radiator.storage.telemetry.archive_cache import ManifestCache
 
 __all__ = ["DuckDBTelemetryStore"]
 
@@ -225,6 +228,17 @@ def _json_pointer(key: str) -> str:
     return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
+def _interrupt_at_deadline(cursor: duckdb.DuckDBPyConnection) -> threading.Timer | None:
+    """Interrupt ``cursor`` when the running query's deadline (if any) passes."""
+    deadline = query_deadline.get()
+    if deadline is None:
+        return None
+    timer = threading.Timer(max(deadline - time.monotonic(), 0.0), cursor.interrupt)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
 def _to_us(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -347,11 +361,19 @@ class DuckDBTelemetryStore:
                 cursor = self._conn.cursor()
             except duckdb.Error as exc:
                 raise StorageError(f"DuckDB telemetry store failed: {exc}") from exc
+        timer = _interrupt_at_deadline(cursor)
         try:
             yield cursor
+        except duckdb.InterruptException as exc:
+            raise QueryTimeoutError(
+                "the query ran past its time limit (setting query_timeout_seconds) and was "
+                "cancelled; narrow the range or the selectors"
+            ) from exc
         except duckdb.Error as exc:
             raise StorageError(f"DuckDB telemetry store failed: {exc}") from exc
         finally:
+            if timer is not None:
+                timer.cancel()
             cursor.close()
 
     def _source(self, table: str, time_range: TimeRange | None = None) -> str:
