@@ -45,6 +45,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 from query_dataset import meta_path  # noqa: E402
+
 from support import RADIATOR, free_port, serve_env, wait_healthy  # noqa: E402
 
 ONE_SERIES = (
@@ -58,12 +59,12 @@ DASHBOARD = (
     "sum by (service) (rate(bench.requests[5m]))",
     "sum(rate(bench.requests[5m]))",
     "topk(5, sum by (service) (rate(bench.requests[5m])))",
-    "quantile_over_time(0.99, bench.latency{service=\"svc-03\"}[5m])",
+    'quantile_over_time(0.99, bench.latency{service="svc-03"}[5m])',
     "max by (service) (quantile_over_time(0.99, bench.latency[5m]))",
     "avg by (service) (avg_over_time(bench.latency[5m]))",
     "avg(bench.latency)",
     "topk(5, avg_over_time(bench.latency[5m]))",
-    "max by (host) (max_over_time(bench.latency{service=\"svc-07\"}[5m]))",
+    'max by (host) (max_over_time(bench.latency{service="svc-07"}[5m]))',
     "sum by (service) (increase(bench.requests[1h]))",
     'avg_over_time(bench.latency{series="s0042"}[5m])',
     "count(bench.latency)",
@@ -119,7 +120,11 @@ def in_process(args: argparse.Namespace, meta: dict[str, Any]) -> dict[str, floa
             print(f"  {expr}: {check(service.run(expr, week), 1)}")
             figures[name], _ = median_ms(lambda e=expr: service.run(e, week), args.runs)  # type: ignore[misc]
         hour = RangeSpec(end - timedelta(hours=1), end, 10)
-        for name, expr in (("sum_latency", SUM_LATENCY), ("sum_all", SUM_ALL), ("sum_rate", SUM_RATE)):
+        for name, expr in (
+            ("sum_latency", SUM_LATENCY),
+            ("sum_all", SUM_ALL),
+            ("sum_rate", SUM_RATE),
+        ):
             print(f"  {expr}: {check(service.run(expr, hour))}")
             figures[name], _ = median_ms(lambda e=expr: service.run(e, hour), args.runs)  # type: ignore[misc]
         six = RangeSpec(end - timedelta(hours=6), end, None, 1200)
@@ -129,7 +134,8 @@ def in_process(args: argparse.Namespace, meta: dict[str, Any]) -> dict[str, floa
         figures["dashboard"], _ = median_ms(lambda: service.run_many(panels, six), args.runs)
         logs = LogFilter(range=TimeRange(start, end), text=meta["rare_term"], limit=100)
         found = store.query_logs(logs)
-        print(f"  log search {meta['rare_term']!r}: {len(found)} lines (generated {meta['rare_lines']})")
+        term, want = meta["rare_term"], meta["rare_lines"]
+        print(f"  log search {term!r}: {len(found)} lines (generated {want})")
         if len(found) != meta["rare_lines"]:
             raise SystemExit("log search found the wrong number of lines")
         figures["log_search"], _ = median_ms(lambda: store.query_logs(logs), args.runs)
@@ -147,7 +153,9 @@ def _token(env: dict[str, str], cwd: Path) -> str:
         return done.stdout
 
     cli("user", "create", "bench", "--role", "viewer", "--password", "bench-password-123")
-    return cli("token", "create", "-u", "bench", "-n", "bench", "-s", "read").strip().splitlines()[-1]
+    return (
+        cli("token", "create", "-u", "bench", "-n", "bench", "-s", "read").strip().splitlines()[-1]
+    )
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -176,7 +184,9 @@ class Client:
             return json.loads(answer.read())
 
 
-def _query_body(exprs: tuple[str, ...], start: datetime, end: datetime, step: int | None) -> dict[str, Any]:
+def _query_body(
+    exprs: tuple[str, ...], start: datetime, end: datetime, step: int | None
+) -> dict[str, Any]:
     return {
         "queries": [{"id": chr(65 + i), "expr": e} for i, e in enumerate(exprs)],
         "start": start.timestamp(),
@@ -220,11 +230,17 @@ def over_http(args: argparse.Namespace, meta: dict[str, Any]) -> dict[str, float
                 if errors:
                     raise SystemExit(f"{name}: {errors}")
                 print(f"  {name}: {len(answer['results'])} results, step {answer['step']} s")
-                figures[name], _ = median_ms(lambda b=body: client.post("/api/v1/query", b), args.runs)  # type: ignore[misc]
+                figures[name], _ = median_ms(
+                    lambda b=body: client.post("/api/v1/query", b), args.runs
+                )  # type: ignore[misc]
             params = {"q": meta["rare_term"], "start": start.isoformat(), "end": end.isoformat()}
             found = client.get("/api/v1/logs", params)
-            print(f"  GET /api/v1/logs q={meta['rare_term']}: {len(found.get('data', found))} lines")
-            figures["http_log_search"], _ = median_ms(lambda: client.get("/api/v1/logs", params), args.runs)
+            print(f"  GET /api/v1/logs q={meta['rare_term']}: {len(found['records'])} lines")
+            if len(found["records"]) != meta["rare_lines"]:
+                raise SystemExit("GET /api/v1/logs found the wrong number of lines")
+            figures["http_log_search"], _ = median_ms(
+                lambda: client.get("/api/v1/logs", params), args.runs
+            )
             figures["server_rss_mb"] = _peak_rss_mb(server.pid)
         except BaseException:
             log.flush()
@@ -248,7 +264,8 @@ def main() -> None:
     args = parser.parse_args()
     meta = ensure_dataset(args)
     print(
-        f"dataset: {meta['points']:,} points ({meta['series']} series x {meta['days']} days at 10 s), "
+        f"dataset: {meta['points']:,} points ({meta['series']} series x {meta['days']} days "
+        "at 10 s), "
         f"{meta['log_rows']:,} log lines, {meta['file_bytes'] / 2**30:.2f} GiB file; "
         f"load {meta['load_seconds']} s, roll_up {meta['rollup_seconds']} s"
     )
@@ -257,9 +274,10 @@ def main() -> None:
     if not args.no_http:
         print("over HTTP (radiator serve):")
         figures |= over_http(args, meta)
+    days = meta["days"]
     rows = [
-        ("one series 7 d @1m avg_over_time", "one_series_avg", "one_series"),
-        ("one series 7 d @1m quantile_over_time 0.99", "one_series_p99", "one_series"),
+        (f"one series {days} d @1m avg_over_time", "one_series_avg", "one_series"),
+        (f"one series {days} d @1m quantile_over_time 0.99", "one_series_p99", "one_series"),
         ("sum by service, bench.latency, 1 h @10s", "sum_latency", "sum_by_service"),
         ("sum by service, all series, 1 h @10s", "sum_all", "sum_by_service"),
         ("sum by service of rate(counter), 1 h @10s", "sum_rate", "sum_by_service"),
@@ -273,8 +291,8 @@ def main() -> None:
     ]
     for label, key, target in rows:
         if key in figures:
-            limit = TARGETS_MS[target]
-            print(f"{label}: {figures[key]:.1f} ms (target {limit} ms, {verdict(figures[key], limit)})")
+            limit, ms = TARGETS_MS[target], figures[key]
+            print(f"{label}: {ms:.1f} ms (target {limit} ms, {verdict(ms, limit)})")
     print(f"peak RSS of this process: {figures['rss_mb']:.0f} MB")
     if "server_rss_mb" in figures:
         mb = figures["server_rss_mb"]

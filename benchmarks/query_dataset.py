@@ -205,7 +205,9 @@ def generate(data: Path, series: int, days: float, logs: int, chunk_rows: int) -
     try:
         for first in range(0, total_steps, steps_per_chunk):
             t0 = time.perf_counter()
-            batches = [(Signal.POINTS, points.table(first, min(steps_per_chunk, total_steps - first)))]
+            batches = [
+                (Signal.POINTS, points.table(first, min(steps_per_chunk, total_steps - first)))
+            ]
             if log_rows < logs:
                 table, found = log_maker.table(log_rows, min(log_chunk, logs - log_rows))
                 batches.append((Signal.LOGS, table))

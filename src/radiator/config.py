@@ -284,6 +284,25 @@ class Settings(BaseSettings):
         description="Wait before the second attempt of a notification; doubled before each "
         "further one (exponential backoff).",
     )
+    alert_evaluation_seconds: float = Field(
+        30.0,
+        ge=1,
+        le=3600,
+        description="How often every enabled alert rule is evaluated; also the step of the "
+        "range queries of detector, absence and burn-rate rules. See docs/alerting.md.",
+    )
+    alert_rules_dir: str = Field(
+        "",
+        description="Directory of alert rule files (*.yaml, *.yml), loaded at start and "
+        "re-read every evaluation; empty turns alert rules as code off. See docs/alerting.md.",
+    )
+    alert_backtest_max_steps: int = Field(
+        200_000,
+        ge=1000,
+        le=1_000_000,
+        description="The most steps one backtest query may evaluate (30 days at 1 minute "
+        "is 43,200).",
+    )
     oncall_escalation_seconds: float = Field(
         30.0,
         gt=0,
@@ -311,6 +330,11 @@ class Settings(BaseSettings):
         15.0,
         gt=0,
         description="How often the 1-minute and 1-hour rollups are brought up to date.",
+    )
+    dashboards_dir: Path | None = Field(
+        None,
+        description="A directory of dashboard YAML files (dashboards as code), loaded at start "
+        "and re-synced every 30 s; empty means none.",
     )
     demo_tick_seconds: float = Field(
         5.0, gt=0, description="How often `radiator demo` feeds new live data."

@@ -21,6 +21,7 @@ from radiator.ingest.otlp import OtlpReceiver
 from radiator.ingest.prometheus_remote import RemoteWriteReceiver
 from radiator.notify import NotifyService
 from radiator.oncall import OncallService
+from radiator.dashboards import DashboardService
 from radiator.query.engine import Limits
 from radiator.query.service import QueryService
 from radiator.storage.delivery import default_transports
@@ -28,6 +29,7 @@ from radiator.storage.state import (
     Database,
     SqlAuditStore,
     SqlCatalogStore,
+    SqlDashboardStore,
     SqlNotifyStore,
     SqlOncallStore,
     SqlSessionStore,
@@ -91,6 +93,9 @@ class Runtime:
             events=self._record_events,
             ack_url=lambda token: f"{public_url}/ack/{token}",
         )
+        self.dashboards = DashboardService(SqlDashboardStore(self.db), self.audit)
+        if migrate:
+            self.dashboards.ensure_builtin()
         self.query = QueryService(
             self.telemetry,
             Limits(

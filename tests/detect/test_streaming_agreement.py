@@ -49,7 +49,9 @@ def test_a_found_period_is_the_same_in_both_forms(name: str) -> None:
     detector = make_detector(name)
     batch = detector.score(x, t)
     stream = detector.stream()
-    streamed = np.array([stream.update(float(v), float(s)).score for v, s in zip(x, t, strict=True)])
+    streamed = np.array(
+        [stream.update(float(v), float(s)).score for v, s in zip(x, t, strict=True)]
+    )
 
     np.testing.assert_allclose(streamed, batch.scores, rtol=0, atol=1e-9)
     assert "cycle" in " ".join(batch.reason(i) for i in range(800, 1200))

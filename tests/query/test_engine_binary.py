@@ -35,8 +35,17 @@ ARITH: dict[str, Callable[[float, float], float]] = {
     "*": operator.mul,
     "/": lambda a, b: a / b if b else (math.nan if a == 0 else math.copysign(math.inf, a)),
     "%": lambda a, b: math.fmod(a, b) if b else math.nan,
-    "^": lambda a, b: math.inf if a == 0 and b < 0 else a**b,
+    "^": lambda a, b: _pow(a, b),
 }
+
+
+def _pow(a: float, b: float) -> float:
+    if a == 0 and b < 0:
+        return math.inf
+    with np.errstate(invalid="ignore"):
+        return float(np.power(a, b))
+
+
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,

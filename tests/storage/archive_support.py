@@ -85,6 +85,7 @@ def fill(store: DuckDBTelemetryStore, now: datetime = NOW, days: int = DAYS) -> 
     store.append(Signal.LOGS, logs_batch(logs))
     store.append(Signal.SPANS, spans_batch(spans))
     store.append(Signal.EVENTS, events_batch(events))
+    store.roll_up(now)  # as the rollup job does; raw points wait for their rollups
 
 
 def live_count(store: DuckDBTelemetryStore, table: str) -> int:

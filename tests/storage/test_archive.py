@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -274,3 +275,63 @@ def test_rollup_tables_are_archived_when_the_store_has_them(tmp_path: Path) -> N
                 assert cursor.execute(read.format(source)).fetchone() == expected
     finally:
         store.close()
+
+
+def test_a_column_added_after_archiving_reads_as_null_from_old_days(
+    store: DuckDBTelemetryStore, settings: Settings
+) -> None:
+    fill(store)
+    job = retention(store, settings, Clock())
+    job.enforce()
+    before = snapshot(store)
+    with store._cursor() as cursor:
+        cursor.execute("ALTER TABLE logs ADD COLUMN host VARCHAR")
+
+    assert snapshot(store) == before
+    with store._cursor() as cursor:
+        row = cursor.execute(
+            f"SELECT count(*), count(host) FROM {store._source('logs', ALL)}"
+        ).fetchone()
+    assert row == (before["counts"][Signal.LOGS], 0)
+    job.restore("logs", date(2024, 5, 1), date(2024, 6, 30))
+    assert snapshot(store) == before
+
+
+def test_rows_appended_while_retention_runs_are_never_lost(
+    store: DuckDBTelemetryStore, settings: Settings
+) -> None:
+    fill(store)
+    total = store.count(Signal.LOGS)
+    stop = threading.Event()
+    appended: list[int] = []
+    failures: list[BaseException] = []
+
+    def append_late_and_current_rows() -> None:
+        n = 0
+        while not stop.is_set():
+            # One row on a day being archived, one today.
+            at = datetime(2024, 6, 1 + n % 5, 10, n % 60, tzinfo=UTC)
+            records = [
+                LogRecord(at, "late", LogLevel.INFO, f"late {n}"),
+                LogRecord(NOW, "now", LogLevel.INFO, f"now {n}"),
+            ]
+            try:
+                appended.append(store.append(Signal.LOGS, logs_batch(records)))
+            except BaseException as exc:  # reported below, never silently dropped
+                failures.append(exc)
+                return
+            n += 1
+
+    writer = threading.Thread(target=append_late_and_current_rows)
+    writer.start()
+    try:
+        report = retention(store, settings, Clock()).enforce()
+        second = retention(store, settings, Clock()).enforce()
+    finally:
+        stop.set()
+        writer.join()
+
+    assert failures == []
+    assert sum(appended) > 0
+    assert report.archived and all("conflict" in e.lower() for e in report.errors + second.errors)
+    assert store.count(Signal.LOGS) == total + sum(appended)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from archive_support import NOW, Clock, live_count, make_settings, open_store
 
-from radiator.core.schema import logs_batch
+from radiator.core.schema import logs_batch, points_batch
 from radiator.core.telemetry import Signal
-from radiator.core.types import LogLevel, LogRecord
+from radiator.core.types import LogLevel, LogRecord, Point
 from radiator.jobs import Scheduler, schedule_builtin_jobs
 from radiator.runtime import Runtime
 from radiator.storage.telemetry import DuckDBTelemetryStore
@@ -117,3 +117,24 @@ def test_a_failing_retention_job_counts_as_a_failure(tmp_path: Path) -> None:
         assert runtime.telemetry.count(Signal.LOGS) == 1
     finally:
         runtime.close()
+
+
+def test_raw_points_wait_for_their_rollups_before_they_are_archived(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    store = open_store(settings)
+    try:
+        old = [Point("cpu", float(i), NOW - timedelta(days=20, minutes=i)) for i in range(30)]
+        store.append(Signal.POINTS, points_batch(old))
+        job = Retention(store, settings, clock=Clock())
+
+        waiting = job.enforce()
+
+        assert waiting.archived == [] and waiting.waiting == ["points"]
+        assert live_count(store, "points") == 30
+        store.roll_up(NOW)
+        assert job.rolled_up_until("points") == NOW.date()
+        done = job.enforce()
+        assert [p.table for p in done.archived] == ["points"] and done.waiting == []
+        assert live_count(store, "points") == 0 and store.count(Signal.POINTS) == 30
+    finally:
+        store.close()

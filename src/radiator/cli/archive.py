@@ -105,9 +105,11 @@ def _print_report(report: RetentionReport) -> None:
             f"[yellow]kept {table}:[/] past retention, but archive_enabled is off and "
             "retention_delete_unarchived is not set"
         )
+    for table in report.waiting:
+        console.print(f"[yellow]waiting {table}:[/] past retention, but not rolled up yet")
     for error in report.errors:
         console.print(f"[red]failed[/] {error}")
-    if not (report.archived or report.deleted or report.held or report.errors):
+    if not (report.archived or report.deleted or report.held or report.waiting or report.errors):
         console.print("nothing is past its retention")
 
 

@@ -14,6 +14,7 @@ The organisation comes first: every other domain refers to its teams, users and 
 from __future__ import annotations
 
 from radiator.demo.base import DemoDomain
+from radiator.demo.oncall import OncallDemo
 from radiator.demo.organisation import OrganisationDemo
 from radiator.demo.telemetry import TelemetryDemo
 
@@ -22,4 +23,5 @@ __all__ = ["DEMO_DOMAINS"]
 DEMO_DOMAINS: list[DemoDomain] = [
     OrganisationDemo(),
     TelemetryDemo(),
+    OncallDemo(),
 ]

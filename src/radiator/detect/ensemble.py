@@ -93,7 +93,7 @@ class EnsembleDetector(BaseDetector):
         scores = np.zeros((len(self.members), len(x)))
         starts: list[int] = []
         explains: list[list[Callable[[int], str]]] = []
-        for lo, hi in segments(periods) if len(x) else []:
+        for lo, hi in segments(periods):
             starts.append(lo)
             explains.append([])
             shared: Shared = {}

@@ -26,6 +26,7 @@ __all__ = [
     "rank_median",
     "shift",
     "trailing_mean_std",
+    "window_sums",
 ]
 
 
@@ -58,20 +59,19 @@ def inclusive_median(x: FloatArray, w: int) -> FloatArray:
     return out
 
 
-def _window_sums(c: FloatArray, n: int, w: int, end_offset: int) -> tuple[FloatArray, FloatArray]:
+def window_sums(c: FloatArray, n: int, w: int, end_offset: int) -> tuple[FloatArray, FloatArray]:
     """Sums of windows of up to ``w`` values ending ``end_offset`` places after each index,
     from a cumulative sum ``c`` with a leading 0; and how many values each holds."""
-    idx_end = np.arange(n) + end_offset  # exclusive end in ``c`` terms
-    ends = np.minimum(idx_end, len(c) - 1)
     sums = np.empty(n)
     count = np.empty(n)
     head = min(n, max(0, w - end_offset))
     # Short windows at the start, then full windows by plain slicing (no gather).
-    sums[:head] = c[ends[:head]]
-    count[:head] = ends[:head]
+    ends = np.arange(head) + end_offset
+    sums[:head] = c[ends]
+    count[:head] = ends
     if head < n:
         sums[head:] = (
-            c[head + end_offset : n + end_offset] - c[head + end_offset - w : n + end_offset - w]
+            c[head + end_offset : n + end_offset] - c[head + end_offset - w : n - w + end_offset]
         )
         count[head:] = w
     return sums, count
@@ -84,7 +84,7 @@ def inclusive_mean(x: FloatArray, k: int) -> FloatArray:
         return np.empty(0)
     center = float(x[0])
     c = np.concatenate(([0.0], np.cumsum(x - center)))
-    sums, count = _window_sums(c, n, k, 1)
+    sums, count = window_sums(c, n, k, 1)
     return sums / count + center
 
 
@@ -99,8 +99,8 @@ def trailing_mean_std(x: FloatArray, w: int) -> tuple[FloatArray, FloatArray, Fl
         return empty, empty, empty
     center = float(np.mean(x))
     d = x - center
-    s1, count = _window_sums(np.concatenate(([0.0], np.cumsum(d))), n, w, 0)
-    s2, _ = _window_sums(np.concatenate(([0.0], np.cumsum(d * d))), n, w, 0)
+    s1, count = window_sums(np.concatenate(([0.0], np.cumsum(d))), n, w, 0)
+    s2, _ = window_sums(np.concatenate(([0.0], np.cumsum(d * d))), n, w, 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = s1 / count
         var = (s2 - s1 * mean) / (count - 1)

@@ -35,7 +35,7 @@ from radiator.detect.base import (
     sigma_reason,
 )
 from radiator.detect.robust import MadDetector, MadState
-from radiator.detect.rolling import Ring, expand
+from radiator.detect.rolling import Ring, expand, window_sums
 from radiator.detect.tails import SignedTails, signed_ratio
 from radiator.detect.zscore import _StepTracker
 from radiator.errors import InvalidInputError
@@ -97,6 +97,8 @@ def _refine(acf: FloatArray, rough: int, top: int) -> int:
 
 def segments(periods: FloatArray) -> list[tuple[int, int]]:
     """``[lo, hi)`` ranges over which the period stays the same."""
+    if len(periods) == 0:
+        return []
     bounds = np.flatnonzero(np.diff(periods)) + 1
     starts, ends = np.r_[0, bounds].tolist(), np.r_[bounds, len(periods)].tolist()
     return list(zip(starts, ends, strict=True))
@@ -112,16 +114,15 @@ def _checkpoints(learn: int) -> list[int]:
 
 def _trailing_level(x: FloatArray, period: int) -> FloatArray:
     """Mean of the finite values among ``x[t-period+1 : t+1]`` (NaN if none)."""
-    n = len(x)
     finite = np.isfinite(x)
     center = float(np.mean(x[finite])) if finite.any() else 0.0
     c1 = np.concatenate(([0.0], np.cumsum(np.where(finite, x - center, 0.0))))
-    cn = np.concatenate(([0], np.cumsum(finite)))
-    idx = np.arange(n)
-    lo = np.maximum(idx - period + 1, 0)
-    count = cn[idx + 1] - cn[lo]
+    cn = np.concatenate(([0.0], np.cumsum(finite, dtype=np.float64)))
+    sums, _ = window_sums(c1, len(x), period, 1)
+    count, _ = window_sums(cn, len(x), period, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, (c1[idx + 1] - c1[lo]) / count + center, np.nan)
+        level: FloatArray = np.where(count > 0, sums / count + center, np.nan)
+    return level
 
 
 def _lag_offset(held: FloatArray, lag: int, period: int) -> float:
@@ -180,18 +181,23 @@ class SeasonalDetector(BaseDetector):
         """The seasonal offset at every point: the median over the last ``seasons`` cycles of
         the value at the same phase less the mean of the cycle that ended there."""
         out = np.full(len(x), np.nan)
-        for period in np.unique(periods[periods > 0]).astype(np.int64):
-            level = _trailing_level(x, int(period))
-            idx = np.flatnonzero(periods == period)
-            lags = np.full((len(idx), self.seasons), np.nan)
+        levels: dict[int, FloatArray] = {}
+        for lo, hi in segments(periods):
+            period = int(periods[lo])
+            if period == 0:
+                continue
+            if period not in levels:
+                levels[period] = x - _trailing_level(x, period)
+            offsets = levels[period]
+            lags = np.full((hi - lo, self.seasons), np.nan)
             for j in range(1, self.seasons + 1):
-                src = idx - j * period
-                ok = src >= 0
-                lags[ok, j - 1] = x[src[ok]] - level[src[ok]]
+                start = max(lo, j * period)  # the first point with a value j cycles back
+                if start < hi:
+                    lags[start - lo :, j - 1] = offsets[start - j * period : hi - j * period]
             ordered = np.sort(lags, axis=1)  # NaN sort last
             count = np.sum(np.isfinite(lags), axis=1)
             pick = np.take_along_axis(ordered, (count // 2)[:, None], axis=1)[:, 0]
-            out[idx] = np.where(count > 0, pick, np.nan)
+            out[lo:hi] = np.where(count > 0, pick, np.nan)
         return out
 
     def residual(self, x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from radiator.core.clock import system_clock
 from radiator.core.schema import points_batch
 from radiator.core.telemetry import Signal
 from radiator.core.types import MetricKind, Point
+from radiator.dashboards import SyncReport
 from radiator.errors import StorageError
 from radiator.ingest.statsd_aggregate import StatsdAggregator
 from radiator.jobs.logmetrics import schedule_log_metrics
@@ -17,7 +19,13 @@ from radiator.runtime import Runtime
 from radiator.storage.telemetry import DuckDBTelemetryStore
 from radiator.storage.telemetry.retention import Retention
 
-__all__ = ["schedule_builtin_jobs", "schedule_statsd_flush"]
+_log = logging.getLogger(__name__)
+
+__all__ = [
+    "schedule_builtin_jobs",
+    "schedule_statsd_flush",
+    "sync_dashboards",
+]
 
 
 def schedule_statsd_flush(
@@ -93,6 +101,14 @@ def schedule_builtin_jobs(scheduler: Scheduler, runtime: Runtime) -> None:
     )
     scheduler.every(600, "session-purge", purge_sessions)
 
+    if settings.dashboards_dir is not None:
+
+        def sync_dashboard_files() -> None:
+            sync_dashboards(runtime)
+
+        sync_dashboard_files()  # at start, so file dashboards exist before the first request
+        scheduler.every(30, "dashboards-sync", sync_dashboard_files)
+
     def roll_up() -> None:
         runtime.telemetry.roll_up(system_clock())
 
@@ -119,3 +135,16 @@ def _retention_work(runtime: Runtime) -> Callable[[], None]:
             raise StorageError("retention: " + "; ".join(report.errors))
 
     return enforce_retention
+
+
+def sync_dashboards(runtime: Runtime) -> SyncReport:
+    """Load the dashboards of ``dashboards_dir`` (``*.yaml``, ``*.yml``), as code."""
+    folder = runtime.settings.dashboards_dir
+    files = []
+    if folder is not None and folder.is_dir():
+        for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+            files.append((str(path), path.read_text(encoding="utf-8")))
+    report = runtime.dashboards.sync_files(files)
+    for error in report.errors:
+        _log.warning("dashboard file not loaded: %s", error)
+    return report

@@ -18,7 +18,7 @@ def group_labels(labels: LabelSet, grouping: Grouping | None) -> LabelSet:
     if grouping is None:
         return {}
     if grouping.kind == "by":
-        return {k: labels[k] for k in grouping.labels if k in labels and k != NAME}
+        return {k: labels[k] for k in grouping.labels if k in labels}
     dropped = {*grouping.labels, NAME}
     return {k: v for k, v in labels.items() if k not in dropped}
 

@@ -75,19 +75,21 @@ def _scalar_side(
 
 def _index(
     side: SeriesSet, matching: VectorMatching | None, what: str
-) -> dict[tuple[tuple[str, str], ...], int]:
-    found: dict[tuple[tuple[str, str], ...], int] = {}
+) -> dict[tuple[tuple[str, str], ...], list[int]]:
+    """Series of ``side`` by signature; several may share one if they never overlap in time
+    (matching is decided per step, so a replaced series and its successor both match)."""
+    found: dict[tuple[tuple[str, str], ...], list[int]] = {}
     for i, labels in enumerate(side.labels):
         sig = _signature(labels, matching)
-        if sig in found:
-            overlap = ~np.isnan(side.values[i]) & ~np.isnan(side.values[found[sig]])
-            if overlap.any():
-                raise QueryEvaluationError(
-                    f"many-to-many matching not allowed: several series on the {what} side "
-                    f"have the labels {dict(sig)}; use on(...) or ignoring(...) to say which "
-                    "labels identify a match, or aggregate that side first"
-                )
-        found[sig] = i
+        members = found.setdefault(sig, [])
+        present = ~np.isnan(side.values[i])
+        if any((present & ~np.isnan(side.values[j])).any() for j in members):
+            raise QueryEvaluationError(
+                f"many-to-many matching not allowed: several series on the {what} side "
+                f"have the labels {dict(sig)}; use on(...) or ignoring(...) to say which "
+                "labels identify a match, or aggregate that side first"
+            )
+        members.append(i)
     return found
 
 
@@ -126,19 +128,40 @@ def _vector_vector(op: str, expr: BinaryExpr, lhs: SeriesSet, rhs: SeriesSet) ->
     one_index = _index(one, matching, "right" if group != "right" else "left")
     if group is None:
         _index(many, matching, "left")
-    labels: list[LabelSet] = []
-    rows: list[FloatArray] = []
     keep_name = op in COMPARISON_OPS and not expr.return_bool
+    out: dict[tuple[tuple[str, str], ...], tuple[LabelSet, FloatArray]] = {}
     for i, many_labels in enumerate(many.labels):
-        j = one_index.get(_signature(many_labels, matching))
-        if j is None:
-            continue
-        a, b = (
-            (many.values[i], one.values[j]) if group != "right" else (one.values[j], many.values[i])
+        for j in one_index.get(_signature(many_labels, matching), []):
+            a, b = (
+                (many.values[i], one.values[j])
+                if group != "right"
+                else (one.values[j], many.values[i])
+            )
+            labels = _result_labels(many_labels, one.labels[j], matching, keep_name)
+            _merge(out, labels, _result(op, expr, a, b, a))
+    merged = list(out.values())
+    return SeriesSet.stack(
+        [labels for labels, _ in merged], [row for _, row in merged], lhs.values.shape[1]
+    ).dropping_empty()
+
+
+def _merge(
+    out: dict[tuple[tuple[str, str], ...], tuple[LabelSet, FloatArray]],
+    labels: LabelSet,
+    row: FloatArray,
+) -> None:
+    """Add a result row; rows with equal labels at different steps become one series."""
+    key = label_key(labels)
+    if key not in out:
+        out[key] = (labels, row)
+        return
+    previous = out[key][1]
+    if (~np.isnan(previous) & ~np.isnan(row)).any():
+        raise QueryEvaluationError(
+            f"the result would hold two series with the labels {labels}; use on(...), "
+            "ignoring(...) or group_left/group_right (...) so each result is distinct"
         )
-        rows.append(_result(op, expr, a, b, a))
-        labels.append(_result_labels(many_labels, one.labels[j], matching, keep_name))
-    return SeriesSet.stack(labels, rows, lhs.values.shape[1]).dropping_empty()
+    out[key] = (labels, np.where(np.isnan(previous), row, previous))
 
 
 def _result_labels(

@@ -144,6 +144,9 @@ async def tail_events(
 ) -> AsyncIterator[str]:
     """The event stream of a tail: ``log`` events (data is ``render(row)``) and heartbeats.
 
+    A ``ready`` event (data ``{"backfilled": n}``) follows the backfill; what comes after it
+    is live.
+
     Ends when ``disconnected`` says so or at ``stop_at``; ``base`` holds the filters (its
     range is replaced).
     """
@@ -154,6 +157,7 @@ async def tail_events(
     first = await _backfill(fetch, base, backfill, now)
     for row in cursor.accept(first, now):
         yield sse_event("log", render(row))
+    yield sse_event("ready", f'{{"backfilled": {len(first)}}}')
     # The first poll also finds older records of the grace period: those are not new.
     after = first[-1].position if first else (_epoch_us(now), _MAX_ROWID)
     for row in cursor.accept(await fetch(cursor.poll_filter(base, now)), now):

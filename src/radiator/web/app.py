@@ -21,6 +21,7 @@ from radiator.web.routers import (
     audit,
     auth,
     catalog,
+    dashboards,
     explore,
     health,
     influx,
@@ -127,6 +128,7 @@ def create_app(
     api.include_router(tail.router)
     api.include_router(logmetrics.router)
     api.include_router(query.router)
+    api.include_router(dashboards.router)
     api.include_router(oncall.router)
     api.include_router(notify.router)
     api.include_router(archive.router)

@@ -102,7 +102,9 @@ def test_dragging_across_the_chart_zooms_into_that_range(page: Page, site: Site)
     expect(page.locator("#explore-form input[name=start]")).to_have_value("now-1h")
 
 
-def test_metric_names_complete_and_ctrl_enter_runs_the_query(page: Page, site: Site) -> None:
+def test_metric_and_tag_names_and_values_complete_and_ctrl_enter_runs_the_query(
+    page: Page, site: Site
+) -> None:
     page.goto("/explore")
     editor = page.get_by_test_id("expr")
     editor.focus()
@@ -112,9 +114,22 @@ def test_metric_names_complete_and_ctrl_enter_runs_the_query(page: Page, site: S
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     expect(editor).to_have_value("http.server.requests")
+    page.keyboard.type("{ser")
+    expect(options.filter(has_text="service")).to_have_count(1)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    page.keyboard.type('="check')
+    expect(page.get_by_role("listbox", name="Values of service")).to_be_visible()
+    expect(options).to_have_text(["checkout"])
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.keyboard.type('"}')
+    expect(editor).to_have_value('http.server.requests{service="checkout"}')
     page.keyboard.press("Control+Enter")
     page.wait_for_url(re.compile(r"expr=http.server.requests"))
-    expect(page.get_by_test_id("series-row").first).to_be_visible()
+    rows = page.get_by_test_id("series-row")
+    expect(rows.first).to_be_visible()
+    assert all('service="checkout"' in text for text in rows.all_inner_texts())
 
 
 def test_a_bad_query_says_where_it_is_wrong(page: Page, site: Site) -> None:

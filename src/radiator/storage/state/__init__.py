@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from radiator.storage.state.audit import SqlAuditStore
 from radiator.storage.state.catalog import SqlCatalogStore
+from radiator.storage.state.dashboards import SqlDashboardStore
 from radiator.storage.state.db import Database
 from radiator.storage.state.identity import SqlSessionStore, SqlTokenStore, SqlUserStore
 from radiator.storage.state.logmetrics import SqlLogMetricStore
@@ -14,6 +15,7 @@ __all__ = [
     "Database",
     "SqlAuditStore",
     "SqlCatalogStore",
+    "SqlDashboardStore",
     "SqlLogMetricStore",
     "SqlNotifyStore",
     "SqlOncallStore",

@@ -23,13 +23,19 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "AlertNoteRow",
+    "AlertRow",
+    "AlertRuleRow",
     "ApiTokenRow",
     "AuditRow",
     "Base",
+    "DashboardRow",
     "DeliveryRow",
     "EscalationPolicyRow",
+    "KioskLinkRow",
     "LogMetricRuleRow",
     "LogMetricWatermarkRow",
+    "MaintenanceWindowRow",
     "NotifyChannelRow",
     "OncallAckTokenRow",
     "OncallPageRow",
@@ -37,6 +43,7 @@ __all__ = [
     "PolicyServiceRow",
     "ServiceRow",
     "SessionRow",
+    "SilenceRow",
     "TeamMemberRow",
     "TeamRow",
     "UTCDateTime",
@@ -309,3 +316,114 @@ class DeliveryRow(Base):
     attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     page_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class DashboardRow(Base):
+    __tablename__ = "dashboards"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(10), default="ui")
+    source_path: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class KioskLinkRow(Base):
+    __tablename__ = "kiosk_links"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    dashboards: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rotate_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# -- alerting (radiator.alerts) ----------------------------------------------------------------
+
+
+class AlertRuleRow(Base):
+    """An alert rule; what it evaluates (query, condition, labels, ...) is in ``spec``."""
+
+    __tablename__ = "alert_rules"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    owner: Mapped[str] = mapped_column(String(63), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    source: Mapped[str] = mapped_column(String(16))
+    source_file: Mapped[str] = mapped_column(String(500), default="")
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    broken_error: Mapped[str] = mapped_column(Text, default="")
+    broken_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AlertRow(Base):
+    """One alert of a rule for one label set (``fingerprint``), pending to resolved."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(63), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(40), index=True)
+    labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    severity: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str] = mapped_column(String(63), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    value: Mapped[float | None] = mapped_column(nullable=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acknowledged_by: Mapped[str] = mapped_column(String(200), default="")
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolved_by: Mapped[str] = mapped_column(String(200), default="")
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    suppressed_by: Mapped[str] = mapped_column(String(63), default="")
+    page_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    group_key: Mapped[str] = mapped_column(String(500), default="")
+
+
+class AlertNoteRow(Base):
+    __tablename__ = "alert_notes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("alerts.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SilenceRow(Base):
+    __tablename__ = "alert_silences"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    matchers: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MaintenanceWindowRow(Base):
+    __tablename__ = "maintenance_windows"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    service: Mapped[str] = mapped_column(String(63), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -181,9 +181,10 @@ def _parquet_scan(
     """
     source = f"read_parquet([{', '.join(_literal(str(root / f)) for f in files)}], "
     source += "union_by_name = true, hive_partitioning = false"
-    present = {str(r[0]) for r in cursor.execute(f"DESCRIBE SELECT * FROM {source})").fetchall()}
+    described = cursor.execute(f"DESCRIBE SELECT * FROM {source})").fetchall()  # noqa: S608
+    present = {str(row[0]) for row in described}
     selected = [
-        f"CAST({f'{_quoted(name)}' if name in present else 'NULL'} AS {kind}) AS {_quoted(name)}"
+        f"CAST({_quoted(name) if name in present else 'NULL'} AS {kind}) AS {_quoted(name)}"
         for name, kind in columns
     ]
     if rowid:
@@ -295,7 +296,8 @@ def archive_day(
         _save(cursor, part)
         cursor.commit()
     except BaseException as exc:
-        cursor.rollback()
+        with contextlib.suppress(duckdb.Error):  # keep the first error, not the rollback's
+            cursor.rollback()
         if written is not None:
             with contextlib.suppress(OSError):
                 written.unlink(missing_ok=True)
@@ -336,7 +338,8 @@ def restore_day(
         _save(cursor, dataclasses.replace(part, restored=True, restored_at=now))
         cursor.commit()
     except BaseException as exc:
-        cursor.rollback()
+        with contextlib.suppress(duckdb.Error):  # keep the first error, not the rollback's
+            cursor.rollback()
         if isinstance(exc, duckdb.Error):
             raise StorageError(f"restoring {table} on {part.day} failed: {exc}") from exc
         raise

@@ -523,15 +523,25 @@ class DuckDBTelemetryStore:
         self, sids: Sequence[int], time_range: TimeRange, resolution: Resolution
     ) -> pa.Table:
         request = metrics.CellsRequest(tuple(sids), *_range_us(time_range), resolution)
+        points, rollup = self._metric_sources(time_range, resolution)
         with self._cursor() as cursor:
-            return metrics.fetch_cells(cursor, request)
+            return metrics.fetch_cells(cursor, request, points, rollup)
 
     def fetch_sketches(
         self, sids: Sequence[int], time_range: TimeRange, resolution: Resolution
     ) -> pa.Table:
         request = metrics.CellsRequest(tuple(sids), *_range_us(time_range), resolution)
+        points, rollup = self._metric_sources(time_range, resolution)
         with self._cursor() as cursor:
-            return metrics.fetch_sketches(cursor, request)
+            return metrics.fetch_sketches(cursor, request, points, rollup)
+
+    def _metric_sources(
+        self, time_range: TimeRange, resolution: Resolution
+    ) -> tuple[str, str | None]:
+        """Points and rollup table expressions, with archived days where the range needs them."""
+        if resolution is Resolution.RAW:
+            return self._source("points", time_range), None
+        return "points", self._source(metrics.ROLLUP_TABLES[resolution], time_range)
 
     def tag_names(self, name: str | None, time_range: TimeRange) -> list[str]:
         with self._cursor() as cursor:

@@ -29,6 +29,7 @@ from radiator.core.telemetry import Resolution
 
 __all__ = [
     "CATALOGUE_SLACK_US",
+    "ROLLUP_TABLES",
     "SKETCH_GAMMA",
     "SKETCH_OFFSET",
     "CellsRequest",
@@ -54,6 +55,7 @@ _SIDS_VIEW = "radiator_query_sids"
 _LATENESS_US = 30_000_000
 _BUCKET_US = {Resolution.MINUTE: 60_000_000, Resolution.HOUR: 3_600_000_000}
 _TABLE = {Resolution.MINUTE: "rollup_1m", Resolution.HOUR: "rollup_1h"}
+ROLLUP_TABLES: dict[Resolution, str] = dict(_TABLE)
 
 _SKETCH_KEY = (
     f"CASE WHEN value > 0 THEN {SKETCH_OFFSET} + CAST(ceil(ln(value) / ln({SKETCH_GAMMA})) "
@@ -351,8 +353,16 @@ def _stitch_params(
     }
 
 
-def fetch_cells(cursor: duckdb.DuckDBPyConnection, request: CellsRequest) -> pa.Table:
+def fetch_cells(
+    cursor: duckdb.DuckDBPyConnection,
+    request: CellsRequest,
+    points: str = "points",
+    rollup: str | None = None,
+) -> pa.Table:
     """Columns sid, time (epoch µs), count, sum, min, max, first, last; sorted by sid, time.
+
+    ``points`` and ``rollup`` are the table expressions to read (the store passes ones that
+    include archived days when the range reaches them).
 
     At ``RAW`` every point is a cell of count 1. At a rollup resolution, buckets before the
     rollup's watermark come from the rollup table and later ones are aggregated from points.
@@ -365,7 +375,7 @@ def fetch_cells(cursor: duckdb.DuckDBPyConnection, request: CellsRequest) -> pa.
         sql = (
             'SELECT sid, epoch_us("time") AS time, 1::BIGINT AS count, value AS sum, '
             "value AS min, value AS max, value AS first, value AS last "
-            f"FROM points WHERE {semi} AND {window}"
+            f"FROM {points} WHERE {semi} AND {window}"
         )
     else:
         size = _BUCKET_US[request.resolution]
@@ -373,7 +383,7 @@ def fetch_cells(cursor: duckdb.DuckDBPyConnection, request: CellsRequest) -> pa.
         bucket = f'(epoch_us("time") // {size}) * {size}'
         sql = (
             'SELECT sid, epoch_us("time") AS time, count, sum, min, max, first, last '
-            f"FROM {_TABLE[request.resolution]} WHERE {semi} AND {window} "
+            f"FROM {rollup or _TABLE[request.resolution]} WHERE {semi} AND {window} "
             'AND epoch_us("time") < $wm UNION ALL '
             f"SELECT sid, {bucket} AS time, count(*), sum(value), min(value), max(value), "
             'arg_min(value, "time"), arg_max(value, "time") FROM points '
@@ -385,7 +395,12 @@ def fetch_cells(cursor: duckdb.DuckDBPyConnection, request: CellsRequest) -> pa.
         cursor.unregister(_SIDS_VIEW)
 
 
-def fetch_sketches(cursor: duckdb.DuckDBPyConnection, request: CellsRequest) -> pa.Table:
+def fetch_sketches(
+    cursor: duckdb.DuckDBPyConnection,
+    request: CellsRequest,
+    points: str = "points",
+    rollup: str | None = None,
+) -> pa.Table:
     """Columns sid, time (epoch µs), key, count: the sketch entries of each cell.
 
     At ``RAW`` each point gives its own key, so raw and rolled-up reads agree.
@@ -396,7 +411,7 @@ def fetch_sketches(cursor: duckdb.DuckDBPyConnection, request: CellsRequest) -> 
     window = '"time" >= make_timestamptz($lo) AND "time" < make_timestamptz($hi)'
     raw_keys = (
         f"SELECT sid, {{bucket}} AS time, {_SKETCH_KEY} AS key, count(*)::UBIGINT AS count "
-        f"FROM points WHERE {semi} AND {{window}} AND isfinite(value) GROUP BY sid, 2, 3"
+        f"FROM {points} WHERE {semi} AND {{window}} AND isfinite(value) GROUP BY sid, 2, 3"
     )
     if request.resolution is Resolution.RAW:
         sql = raw_keys.format(bucket='epoch_us("time")', window=window)
@@ -406,7 +421,7 @@ def fetch_sketches(cursor: duckdb.DuckDBPyConnection, request: CellsRequest) -> 
         sql = (
             'SELECT sid, epoch_us("time") AS time, unnest(map_keys(sketch)) AS key, '
             "unnest(map_values(sketch)) AS count "
-            f"FROM {_TABLE[request.resolution]} WHERE {semi} AND {window} "
+            f"FROM {rollup or _TABLE[request.resolution]} WHERE {semi} AND {window} "
             'AND epoch_us("time") < $wm UNION ALL '
             + raw_keys.format(bucket=f'(epoch_us("time") // {size}) * {size}', window=_RAW_WINDOW)
         )

@@ -7,7 +7,8 @@ and deleted, one transaction per day (``archive.archive_day``). With ``archive_e
 off, due days are deleted unarchived only when ``retention_delete_unarchived`` says so.
 
 A restored day is held live for the table's retention counted from its restore, then
-archived again. Rollup tables are covered as soon as they exist in the store.
+archived again. Rollup tables are covered as soon as they exist in the store, and a day of
+raw points (or of 1-minute rollups) waits until the rollup built from it is complete.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ _POLICY: dict[str, tuple[str, str]] = {
 }
 TIME_COLUMNS: dict[str, str] = {table: column for table, (column, _) in _POLICY.items()}
 """The time column of every table retention knows, archived or not."""
+# Rollups are computed from the table below them (points -> 1m -> 1h; ``rollup_state``
+# holds how far each is complete), so a day of a source table is archived only once the
+# rollup built from it is complete past that day.
+_FEEDS = {"points": "1m", "rollup_1m": "1h"}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -75,6 +80,7 @@ class RetentionReport:
     archived: list[ArchivedPartition] = dataclasses.field(default_factory=list)
     deleted: list[tuple[str, date, int]] = dataclasses.field(default_factory=list)
     held: list[str] = dataclasses.field(default_factory=list)
+    waiting: list[str] = dataclasses.field(default_factory=list)
     errors: list[str] = dataclasses.field(default_factory=list)
 
     @property
@@ -110,6 +116,26 @@ class Retention:
             ]
 
     def due_days(self, rule: RetentionRule, now: datetime) -> list[date]:
+        """Days to archive now: past retention, not held restored, and rolled up already."""
+        limit = self.rolled_up_until(rule.table)
+        return [d for d in self.past_retention(rule, now) if limit is None or d < limit]
+
+    def rolled_up_until(self, table: str) -> date | None:
+        """The first day of ``table`` its rollup has not completed; None: no rollup reads it."""
+        resolution = _FEEDS.get(table)
+        with self.store._cursor() as cursor:
+            if resolution is None or not archive.table_exists(cursor, "rollup_state"):
+                return None
+            row = cursor.execute(
+                "SELECT watermark, dirty_from FROM rollup_state WHERE resolution = $r",
+                {"r": resolution},
+            ).fetchone()
+        if row is None:
+            return None
+        limit = int(row[0]) if row[1] is None else min(int(row[0]), int(row[1]))
+        return _EPOCH_DAY + timedelta(days=limit // _DAY_US)
+
+    def past_retention(self, rule: RetentionRule, now: datetime) -> list[date]:
         """Days of ``rule.table`` with live rows past retention, restored days held back."""
         if rule.days <= 0:
             return []
@@ -141,6 +167,8 @@ class Retention:
         archiving = self.settings.archive_enabled
         for rule in self.rules():
             days = self.due_days(rule, now)
+            if len(days) < len(self.past_retention(rule, now)):
+                report.waiting.append(rule.table)
             if days and not archiving and not self.settings.retention_delete_unarchived:
                 report.held.append(rule.table)
                 continue

@@ -59,11 +59,13 @@ class DeletedDay(BaseModel):
 
 
 class RetentionRunRead(BaseModel):
-    """What one enforcement did; ``held`` tables are past retention with archiving off."""
+    """What one enforcement did. ``held``: tables past retention with archiving off;
+    ``waiting``: tables whose days past retention are not rolled up yet."""
 
     archived: list[ArchivePartitionRead]
     deleted: list[DeletedDay]
     held: list[str]
+    waiting: list[str]
     errors: list[str]
 
 
@@ -114,6 +116,7 @@ def run_retention(_: Admin, caller: CallerDep, runtime: RuntimeDep) -> Retention
         archived=[ArchivePartitionRead.of(p) for p in report.archived],
         deleted=[DeletedDay(table=t, date=d, rows=n) for t, d, n in report.deleted],
         held=report.held,
+        waiting=report.waiting,
         errors=report.errors,
     )
 

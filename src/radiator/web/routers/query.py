@@ -15,7 +15,7 @@ from radiator.query.service import QueryOutcome, RangeSpec, parse_duration, pars
 from radiator.web.deps import Reader, RuntimeDep
 from radiator.web.errors import problem_responses
 
-__all__ = ["router"]
+__all__ = ["QueryResultRead", "range_spec", "result_read", "router"]
 
 router = APIRouter(tags=["query"])
 
@@ -95,7 +95,8 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def _result(outcome: QueryOutcome, instant: bool) -> QueryResultRead:
+def result_read(outcome: QueryOutcome, instant: bool) -> QueryResultRead:
+    """The API shape of one query's outcome (shared with the dashboard data endpoints)."""
     if outcome.error is not None:
         details = outcome.error.details
         error = QueryErrorRead(
@@ -128,16 +129,22 @@ def _result(outcome: QueryOutcome, instant: bool) -> QueryResultRead:
     )
 
 
-def _spec(body: QueryRequest, runtime: RuntimeDep) -> RangeSpec:
+def range_spec(
+    runtime: RuntimeDep,
+    start: TimeValue | None,
+    end: TimeValue | None,
+    step: TimeValue | None,
+    width: int,
+    instant: bool = False,
+) -> RangeSpec:
+    """The evaluation range of a request: times parsed, defaults applied, order checked."""
     now = runtime.query.now()
-    end = parse_time(body.end, now, "end")
-    start = (
-        parse_time(body.start, now, "start") if body.start is not None else end - timedelta(hours=1)
-    )
-    step = parse_duration(body.step, "step") if body.step is not None else None
-    if not body.instant and end < start:
+    until = parse_time(end, now, "end")
+    since = parse_time(start, now, "start") if start is not None else until - timedelta(hours=1)
+    seconds = parse_duration(step, "step") if step is not None else None
+    if not instant and until < since:
         raise InvalidInputError("end must not be before start", field="end")
-    return RangeSpec(start, end, step, body.width, body.instant)
+    return RangeSpec(since, until, seconds, width, instant)
 
 
 @router.post(
@@ -147,7 +154,7 @@ def _spec(body: QueryRequest, runtime: RuntimeDep) -> RangeSpec:
     summary="Evaluate metric queries over a range (or at one instant)",
 )
 def run_query(body: QueryRequest, runtime: RuntimeDep, _: Reader) -> QueryResponse:
-    spec = _spec(body, runtime)
+    spec = range_spec(runtime, body.start, body.end, body.step, body.width, body.instant)
     grid = spec.grid()
     if body.expr is not None:
         outcomes = [runtime.query.run(body.expr, spec)]
@@ -158,7 +165,7 @@ def run_query(body: QueryRequest, runtime: RuntimeDep, _: Reader) -> QueryRespon
         start=grid.start_us / 1_000_000,
         end=grid.end_us / 1_000_000,
         step=None if body.instant else grid.step_us / 1_000_000,
-        results=[_result(o, body.instant) for o in outcomes],
+        results=[result_read(o, body.instant) for o in outcomes],
     )
 
 

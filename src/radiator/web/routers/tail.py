@@ -32,8 +32,20 @@ router = APIRouter(tags=["explore"])
 
 _STREAM_DOC = {
     "description": "An event stream: one `log` event per record, its data a JSON object "
-    "shaped like the records of GET /logs; a `: heartbeat` comment every 15 seconds.",
-    "content": {EVENT_STREAM: {"schema": {"type": "string"}}},
+    "shaped like the records of GET /logs; one `ready` event (data `{\"backfilled\": n}`) "
+    "when the backfill is sent; a `: heartbeat` comment every 15 seconds.",
+    "content": {
+        EVENT_STREAM: {
+            "itemSchema": {
+                "type": "object",
+                "required": ["event", "data"],
+                "properties": {
+                    "event": {"type": "string", "enum": ["log", "ready"]},
+                    "data": {"type": "string", "contentMediaType": "application/json"},
+                },
+            }
+        }
+    },
 }
 
 

@@ -188,17 +188,49 @@
   });
   document.addEventListener("radiator:theme", function () { run(false); });
 
-  // Metric-name completion: a listbox under the editor, driven by the keyboard or the mouse.
+  // Completion: metric names, and inside a label matcher `{...}` the metric's tag names
+  // and a tag's values, in a listbox under the editor driven by the keyboard or the mouse.
   var active = -1, timer = null, token = null;
+  var NAME = /[A-Za-z_:][A-Za-z0-9_.:]*$/;
+
+  function matcherToken(before, open, caret) {
+    var metric = NAME.exec(before.slice(0, open).replace(/\s+$/, ""));
+    var inner = before.slice(open + 1);
+    var part = inner.slice(inner.lastIndexOf(",") + 1).replace(/^\s+/, "");
+    var value = /^([A-Za-z_][A-Za-z0-9_.]*)\s*(?:=~|!=|!~|=)\s*"([^"]*)$/.exec(part);
+    var base = { metric: metric ? metric[0] : "" };
+    if (value) {
+      return Object.assign(base, { kind: "value", tag: value[1], text: value[2],
+        start: caret - value[2].length, end: caret });
+    }
+    if (/^[A-Za-z_]?[A-Za-z0-9_.]*$/.test(part)) {
+      return Object.assign(base, { kind: "tag", text: part, start: caret - part.length, end: caret });
+    }
+    return null;
+  }
 
   function tokenAtCaret() {
     var caret = editor.selectionStart;
     var before = editor.value.slice(0, caret);
-    var match = /[A-Za-z_:][A-Za-z0-9_.:]*$/.exec(before);
-    if (!match) return null;
     var open = before.lastIndexOf("{"), close = before.lastIndexOf("}");
-    if (open > close) return null; // inside a label matcher: not a metric name
-    return { text: match[0], start: caret - match[0].length, end: caret };
+    if (open > close) return matcherToken(before, open, caret);
+    var match = NAME.exec(before);
+    if (!match) return null;
+    return { kind: "metric", text: match[0], start: caret - match[0].length, end: caret };
+  }
+
+  function lookup(t) {
+    var metric = t.metric ? "metric=" + encodeURIComponent(t.metric) + "&" : "";
+    if (t.kind === "metric") {
+      return api("GET", "/api/v1/metric-names?limit=20&prefix=" + encodeURIComponent(t.text));
+    }
+    if (t.kind === "value") {
+      return api("GET", "/api/v1/tag-values/" + encodeURIComponent(t.tag) + "?" + metric +
+        "limit=20&prefix=" + encodeURIComponent(t.text));
+    }
+    return api("GET", "/api/v1/tag-names?" + metric).then(function (body) {
+      return { data: (body.data || []).filter(function (n) { return n.indexOf(t.text) === 0; }) };
+    });
   }
 
   function closeList() {
@@ -230,15 +262,16 @@
   }
 
   function suggest() {
-    token = tokenAtCaret();
-    if (!token) { closeList(); return; }
-    var asked = token.text;
-    api("GET", "/api/v1/metric-names?limit=20&prefix=" + encodeURIComponent(asked))
+    var asked = tokenAtCaret();
+    if (!asked) { closeList(); return; }
+    lookup(asked)
       .then(function (body) {
         var current = tokenAtCaret();
-        if (!current || current.text !== asked) return;
-        var names = (body.data || []).filter(function (n) { return n !== asked; });
+        if (!current || current.text !== asked.text || current.kind !== asked.kind) return;
+        var names = (body.data || []).filter(function (n) { return n !== asked.text; });
         list.textContent = "";
+        list.setAttribute("aria-label", asked.kind === "metric" ? "Metric names" :
+          asked.kind === "tag" ? "Tag names" : "Values of " + asked.tag);
         names.forEach(function (name, i) {
           var li = document.createElement("li");
           li.id = "suggest-" + i;
@@ -249,6 +282,7 @@
           list.appendChild(li);
         });
         if (!names.length) { closeList(); return; }
+        token = asked;
         list.hidden = false;
         editor.setAttribute("aria-expanded", "true");
         active = -1;
@@ -257,6 +291,7 @@
   }
 
   editor.addEventListener("input", function () {
+    closeList(); // its names were for what was typed before
     clearTimeout(timer);
     timer = setTimeout(suggest, 120);
   });

@@ -1,0 +1,105 @@
+"""Evaluation errors and limits: steps, series, cells read, wall time; bad operands."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from radiator.errors import InvalidInputError
+from radiator.query import QueryParseError, parse
+from radiator.query.binary import QueryEvaluationError
+from radiator.query.engine import Evaluator, Limits, QueryLimitError, QueryTimeoutError
+from radiator.query.values import Grid
+
+from .test_engine_reference import MINUTE, S, as_dict, at, evaluate, gauge, store_with
+
+
+@pytest.fixture(scope="module")
+def store() -> object:
+    return store_with(
+        [gauge("cpu", [(at(i * 10), float(i)) for i in range(100)], host=f"h{h}") for h in range(5)]
+    )
+
+
+def test_too_many_steps_is_refused_with_a_clear_message(store: object) -> None:
+    with pytest.raises(QueryLimitError, match="larger step") as caught:
+        evaluate(store, "cpu", at(0), at(1000), S, limits=Limits(max_steps=100))
+    assert caught.value.field == "step"
+    assert "1001" in caught.value.message
+    # exactly at the limit is fine
+    assert as_dict(evaluate(store, "cpu", at(0), at(99), S, limits=Limits(max_steps=100)))
+
+
+def test_too_many_series_is_refused(store: object) -> None:
+    with pytest.raises(QueryLimitError, match="matches 5 series") as caught:
+        evaluate(store, "sum(cpu)", at(0), at(100), 10 * S, limits=Limits(max_series=4))
+    assert isinstance(caught.value, InvalidInputError)
+    got = evaluate(store, 'sum(cpu{host=~"h[0-3]"})', at(0), at(100), 10 * S, limits=Limits(max_series=4))
+    assert len(as_dict(got)) == 1
+
+
+def test_too_many_cells_is_refused(store: object) -> None:
+    with pytest.raises(QueryLimitError, match="more than 100 points"):
+        evaluate(store, "avg_over_time(cpu[10m])", at(600), at(1000), 10 * S, limits=Limits(max_cells=100))
+    # the count is over the whole query, across selectors
+    with pytest.raises(QueryLimitError):
+        evaluate(
+            store,
+            'cpu{host="h0"} + cpu{host="h0"} + cpu{host="h0"}',
+            at(0),
+            at(990),
+            10 * S,
+            limits=Limits(max_cells=200),
+        )
+
+
+def test_a_query_running_too_long_is_cancelled(store: object) -> None:
+    ticks = itertools.count()
+    evaluator = Evaluator(
+        store,  # type: ignore[arg-type]
+        Grid(at(0), at(100), 10 * S),
+        Limits(timeout_seconds=5),
+        clock=lambda: float(next(ticks)),
+    )
+    with pytest.raises(QueryTimeoutError, match="query_timeout_seconds"):
+        evaluator.evaluate(parse("sum(cpu) + sum(cpu) + sum(cpu) + sum(cpu)"))
+    fast = Evaluator(store, Grid(at(0), at(100), 10 * S), Limits(timeout_seconds=5), clock=lambda: 0.0)  # type: ignore[arg-type]
+    assert isinstance(fast.evaluate(parse("sum(cpu) + sum(cpu)")), object)
+
+
+def test_range_vector_in_a_range_query_is_an_evaluation_error(store: object) -> None:
+    with pytest.raises(QueryEvaluationError, match="cannot be graphed"):
+        evaluate(store, "cpu[5m] offset 1m", at(0), at(600), MINUTE)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "cpu + cpu[5m]",
+        'cpu + "text"',
+        "irate(cpu[5m])",
+        "rat(cpu[5m])",
+        "sum(cpu) by (host",
+        "cpu and 1",
+        "1 > 2",
+        "cpu[5m:1m]",
+        "rate(cpu)",
+    ],
+)
+def test_bad_queries_fail_at_parse_time(store: object, query: str) -> None:
+    with pytest.raises(QueryParseError):
+        evaluate(store, query, at(0), at(600), 10 * S)
+
+
+def test_histogram_quantile_of_series_without_le_is_empty(store: object) -> None:
+    got = evaluate(store, "histogram_quantile(0.9, cpu)", at(0), at(600), 10 * S)
+    assert as_dict(got) == {}
+
+
+def test_division_by_zero_gives_infinities_not_errors(store: object) -> None:
+    got = as_dict(evaluate(store, "cpu / (cpu - cpu)", at(10), at(10), S))
+    values = np.array([v[0] for v in got.values()])
+    assert len(values) == 5
+    assert np.isposinf(values).all()
