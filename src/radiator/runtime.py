@@ -7,8 +7,9 @@ created at import time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from radiator.alerts import AlertService, OncallPager
 from radiator.audit import AuditLog
 from radiator.catalog import CatalogService
 from radiator.config import Settings
@@ -20,13 +21,14 @@ from radiator.ingest import IngestPipeline, SelfMetrics, SeriesLimiter
 from radiator.ingest.otlp import OtlpReceiver
 from radiator.ingest.prometheus_remote import RemoteWriteReceiver
 from radiator.notify import NotifyService
-from radiator.oncall import OncallService
+from radiator.oncall import OncallService, ShiftReport
 from radiator.dashboards import DashboardService
 from radiator.query.engine import Limits
 from radiator.query.service import QueryService
 from radiator.storage.delivery import default_transports
 from radiator.storage.state import (
     Database,
+    SqlAlertStore,
     SqlAuditStore,
     SqlCatalogStore,
     SqlDashboardStore,
@@ -105,6 +107,26 @@ class Runtime:
                 timeout_seconds=settings.query_timeout_seconds,
             ),
         )
+        self.alerts = AlertService(
+            SqlAlertStore(self.db),
+            runner=self.query,
+            # Backtests read long ranges in one query: more steps than a chart may ask for.
+            backtest_runner=QueryService(
+                self.telemetry,
+                Limits(
+                    max_series=settings.query_max_series,
+                    max_steps=settings.alert_backtest_max_steps,
+                    max_cells=settings.query_max_samples,
+                    timeout_seconds=settings.query_timeout_seconds,
+                ),
+            ),
+            catalog=self.catalog,
+            audit=self.audit,
+            pager=OncallPager(self.oncall),
+            events=self._record_events,
+            step_seconds=settings.alert_evaluation_seconds,
+            shift_reports=self._shift_reports,
+        )
         self.self_metrics = self_metrics or SelfMetrics()
         self.wal = FileWriteAheadLog(
             settings.data_dir / "wal",
@@ -129,6 +151,10 @@ class Runtime:
     def _record_events(self, events: Sequence[Event]) -> None:
         """Page transitions land on the timeline as ``alert`` events."""
         self.telemetry.append(Signal.EVENTS, events_batch(events))
+
+    def _shift_reports(self, start: datetime, end: datetime) -> list[ShiftReport]:
+        """Every on-call schedule's load in ``[start, end)`` (for the weekly alert report)."""
+        return [self.oncall.report(s.name, start, end) for s in self.oncall.list_schedules()]
 
     def close(self) -> None:
         """Flush buffered telemetry, then release the log and both stores."""

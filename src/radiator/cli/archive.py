@@ -37,7 +37,7 @@ def _size(count: int) -> str:
 def list_partitions(
     table: Annotated[str | None, typer.Option(help="Only this table (e.g. logs).")] = None,
 ) -> None:
-    """Show the archived days: table, date, rows, size, files, when, restored."""
+    """Show the archived days: table, date, rows, size, files, when archived and restored."""
     settings = settings_or_exit()
     with open_runtime(settings) as runtime:
         retention = Retention(runtime.telemetry, settings)
@@ -47,8 +47,11 @@ def list_partitions(
         console.print(f"nothing archived yet in {root}")
         return
     grid = Table(title=f"Archive in {root}")
-    for name in ("table", "date", "rows", "size", "files", "archived at", "restored"):
-        grid.add_column(name, justify="right" if name in ("rows", "size", "files") else "left")
+    for name in ("table", "date", "rows", "size", "files"):
+        right = name in ("rows", "size", "files")
+        grid.add_column(name, justify="right" if right else "left", no_wrap=True)
+    grid.add_column("archived (UTC)")
+    grid.add_column("restored (UTC)")
     for part in parts:
         grid.add_row(
             part.table,
@@ -56,8 +59,8 @@ def list_partitions(
             f"{part.rows:,}",
             _size(part.bytes),
             str(len(part.files)),
-            part.archived_at.strftime("%Y-%m-%d %H:%M UTC"),
-            part.restored_at.strftime("%Y-%m-%d %H:%M UTC") if part.restored_at else "",
+            part.archived_at.strftime("%Y-%m-%d %H:%M"),
+            part.restored_at.strftime("%Y-%m-%d %H:%M") if part.restored_at else "",
         )
     console.print(grid)
 

@@ -17,6 +17,7 @@ import uvicorn
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from radiator import __version__
+from radiator.cli import alerts as alerts_cli
 from radiator.cli import agent, archive, configdocs, doctor, logmetrics, oncall, tokens, users
 from radiator.cli import detect as detect_cli
 from radiator.cli import query as query_cli
@@ -43,6 +44,7 @@ app.add_typer(tokens.app, name="token")
 app.add_typer(logmetrics.app, name="log-metrics")
 app.add_typer(configdocs.app, name="config")
 app.add_typer(oncall.app, name="oncall")
+app.add_typer(alerts_cli.app, name="alert")
 app.add_typer(oncall.channel_app, name="channel")
 app.add_typer(archive.app, name="archive")
 app.add_typer(detect_cli.app, name="detect")

@@ -64,7 +64,14 @@ RADIATOR_HEALTH = DashboardCreate.model_validate(
                 type="stat",
                 unit="B",
             ),
-            _panel("flush", "Flush latency p99", "p99(radiator.ingest.flush_ms)", 6, 4, unit="ms"),
+            _panel(
+                "flush",
+                "Flush latency (max per interval)",
+                "max(radiator.ingest.flush_ms.max)",
+                6,
+                4,
+                unit="ms",
+            ),
             _panel(
                 "http-rate",
                 "API requests per second by route",

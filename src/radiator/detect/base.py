@@ -199,10 +199,6 @@ class BaseDetector(ABC):
         return f"{text} {self.unit}" if self.unit else text
 
 
-def finite_mask(x: FloatArray) -> npt.NDArray[np.bool_]:
-    return np.isfinite(x)
-
-
 def check_positive(value: float, name: str, *, minimum: float = 0.0) -> None:
     """Raise ``InvalidInputError`` naming ``name`` unless ``value > minimum``."""
     if not np.isfinite(value) or value <= minimum:
@@ -224,10 +220,3 @@ def sigma_reason(det: BaseDetector, z: float, what: str, limit: float, sigmas: f
     if limit > sigmas * 1.005:
         text += f" (limit widened to {limit:.1f}σ by its usual extremes)"
     return text
-
-
-ExplainFn = Callable[[int], str]
-
-
-def no_reason(index: int) -> str:
-    return "missing value"

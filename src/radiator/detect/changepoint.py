@@ -27,7 +27,7 @@ from radiator.detect.base import (
     ratio_to_score,
 )
 from radiator.detect.robust import MadState, shared_median_scale
-from radiator.detect.rolling import Ring, expand, inclusive_median, rank_median, shift
+from radiator.detect.rolling import Compact, Ring, inclusive_median, rank_median, shift
 from radiator.detect.tails import SignedTails, signed_ratio
 from radiator.detect.zscore import _StepTracker
 from radiator.errors import InvalidInputError
@@ -77,14 +77,17 @@ class ChangePointDetector(BaseDetector):
     def _score_shared(
         self, x: FloatArray, step: float | None, shared: Shared
     ) -> tuple[FloatArray, Callable[[int], str]]:
-        mask = np.isfinite(x)
-        zc, nowc, medc = self._z(x[mask], shared)
-        ratio, limitc = signed_ratio(zc, self.sigmas, self.adaptive)
-        z, now, med = expand(mask, zc), expand(mask, nowc), expand(mask, medc)
-        limit = expand(mask, limitc)
-        return ratio_to_score(expand(mask, ratio)), lambda i: self._reason(
-            float(z[i]), float(now[i]), float(med[i]), float(limit[i]), step
-        )
+        c = Compact(x)
+        z, now, med = self._z(c.values, shared)
+        ratio, limit = signed_ratio(z, self.sigmas, self.adaptive)
+
+        def explain(i: int) -> str:
+            j = c.at(i)
+            if j is None:
+                return self._reason(math.nan, math.nan, math.nan, math.nan, step)
+            return self._reason(float(z[j]), float(now[j]), float(med[j]), float(limit[j]), step)
+
+        return c.expand(ratio_to_score(ratio), 0.0), explain
 
     def _reason(self, z: float, now: float, ref: float, limit: float, step: float | None) -> str:
         if not math.isfinite(z):

@@ -27,8 +27,8 @@ from radiator.detect.base import (
     sigma_reason,
 )
 from radiator.detect.rolling import (
+    Compact,
     Ring,
-    expand,
     inclusive_mean,
     inclusive_median,
     rank_median,
@@ -132,13 +132,17 @@ class MadDetector(BaseDetector):
     def _score_shared(
         self, x: FloatArray, step: float | None, shared: Shared
     ) -> tuple[FloatArray, Callable[[int], str]]:
-        mask = np.isfinite(x)
-        zc, medc = self.z(x[mask], shared)
-        ratio, limitc = signed_ratio(zc, self.sigmas, self.adaptive)
-        z, med, limit = expand(mask, zc), expand(mask, medc), expand(mask, limitc)
-        return ratio_to_score(expand(mask, ratio)), lambda i: self._reason(
-            float(z[i]), float(med[i]), float(limit[i]), step
-        )
+        c = Compact(x)
+        z, med = self.z(c.values, shared)
+        ratio, limit = signed_ratio(z, self.sigmas, self.adaptive)
+
+        def explain(i: int) -> str:
+            j = c.at(i)
+            if j is None:
+                return self._reason(math.nan, math.nan, math.nan, step)
+            return self._reason(float(z[j]), float(med[j]), float(limit[j]), step)
+
+        return c.expand(ratio_to_score(ratio), 0.0), explain
 
     def _reason(self, z: float, med: float, limit: float, step: float | None) -> str:
         if not math.isfinite(z):

@@ -19,6 +19,7 @@ from scipy import ndimage
 from radiator.detect.base import FloatArray
 
 __all__ = [
+    "Compact",
     "Ring",
     "expand",
     "inclusive_mean",
@@ -141,3 +142,30 @@ def expand(mask: np.ndarray, compact: FloatArray, fill: float = np.nan) -> Float
     out = np.full(len(mask), fill)
     out[mask] = compact
     return out
+
+
+class Compact:
+    """A series without its missing values, and the way back to the original positions.
+
+    Most series have no missing values; then nothing is copied.
+    """
+
+    def __init__(self, x: FloatArray) -> None:
+        self.mask = np.isfinite(x)
+        self.whole = bool(self.mask.all())
+        self.values = x if self.whole else x[self.mask]
+        self._positions: np.ndarray | None = None
+
+    def expand(self, compact: FloatArray, fill: float = np.nan) -> FloatArray:
+        """Values computed on ``self.values`` at the original positions, ``fill`` elsewhere."""
+        return compact if self.whole else expand(self.mask, compact, fill)
+
+    def at(self, index: int) -> int | None:
+        """Where original point ``index`` is in ``self.values`` (None when it is missing)."""
+        if not self.mask[index]:
+            return None
+        if self.whole:
+            return index
+        if self._positions is None:
+            self._positions = np.cumsum(self.mask) - 1
+        return int(self._positions[index])

@@ -25,7 +25,7 @@ from radiator.detect.base import (
     ratio_to_score,
     sigma_reason,
 )
-from radiator.detect.rolling import Ring, expand, inclusive_mean, shift, trailing_mean_std
+from radiator.detect.rolling import Compact, Ring, inclusive_mean, shift, trailing_mean_std
 from radiator.detect.tails import SignedTails, signed_ratio
 
 __all__ = ["EwmaDetector", "ZScoreDetector"]
@@ -66,13 +66,17 @@ class ZScoreDetector(BaseDetector):
         return z, mean
 
     def _score(self, x: FloatArray, step: float | None) -> tuple[FloatArray, Callable[[int], str]]:
-        mask = np.isfinite(x)
-        zc, meanc = self._z(x[mask])
-        ratio, limitc = signed_ratio(zc, self.sigmas, self.adaptive)
-        z, mean, limit = expand(mask, zc), expand(mask, meanc), expand(mask, limitc)
-        return ratio_to_score(expand(mask, ratio)), lambda i: self._reason(
-            float(z[i]), float(mean[i]), float(limit[i]), step
-        )
+        c = Compact(x)
+        z, mean = self._z(c.values)
+        ratio, limit = signed_ratio(z, self.sigmas, self.adaptive)
+
+        def explain(i: int) -> str:
+            j = c.at(i)
+            if j is None:
+                return self._reason(math.nan, math.nan, math.nan, step)
+            return self._reason(float(z[j]), float(mean[j]), float(limit[j]), step)
+
+        return c.expand(ratio_to_score(ratio), 0.0), explain
 
     def _reason(self, z: float, mean: float, limit: float, step: float | None) -> str:
         if not np.isfinite(z):
@@ -177,13 +181,17 @@ class EwmaDetector(BaseDetector):
         return z, prev_mean
 
     def _score(self, x: FloatArray, step: float | None) -> tuple[FloatArray, Callable[[int], str]]:
-        mask = np.isfinite(x)
-        zc, meanc = self._z(x[mask])
-        ratio, limitc = signed_ratio(zc, self.sigmas, self.adaptive)
-        z, mean, limit = expand(mask, zc), expand(mask, meanc), expand(mask, limitc)
-        return ratio_to_score(expand(mask, ratio)), lambda i: self._reason(
-            float(z[i]), float(mean[i]), float(limit[i]), step
-        )
+        c = Compact(x)
+        z, mean = self._z(c.values)
+        ratio, limit = signed_ratio(z, self.sigmas, self.adaptive)
+
+        def explain(i: int) -> str:
+            j = c.at(i)
+            if j is None:
+                return self._reason(math.nan, math.nan, math.nan, step)
+            return self._reason(float(z[j]), float(mean[j]), float(limit[j]), step)
+
+        return c.expand(ratio_to_score(ratio), 0.0), explain
 
     def _reason(self, z: float, mean: float, limit: float, step: float | None) -> str:
         if not np.isfinite(z):

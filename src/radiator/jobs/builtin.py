@@ -12,6 +12,7 @@ from radiator.core.types import MetricKind, Point
 from radiator.dashboards import SyncReport
 from radiator.errors import StorageError
 from radiator.ingest.statsd_aggregate import StatsdAggregator
+from radiator.jobs.alerts import schedule_alerts
 from radiator.jobs.logmetrics import schedule_log_metrics
 from radiator.jobs.scheduler import Scheduler
 from radiator.jobs.scrape import schedule_scrape_jobs
@@ -123,6 +124,7 @@ def schedule_builtin_jobs(scheduler: Scheduler, runtime: Runtime) -> None:
     scheduler.every(settings.oncall_escalation_seconds, "oncall-escalate", escalate_pages)
     schedule_scrape_jobs(scheduler, runtime)
     schedule_log_metrics(scheduler, runtime)
+    schedule_alerts(scheduler, runtime)
 
 
 def _retention_work(runtime: Runtime) -> Callable[[], None]:

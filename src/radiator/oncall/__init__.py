@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from radiator.oncall.models import (
     DEFAULT_WAIT_MINUTES,
+    Contacts,
+    ContactsUpdate,
     Discipline,
     EscalationPolicy,
     EscalationPolicyCreate,
@@ -35,6 +37,8 @@ __all__ = [
     "DEFAULT_WAIT_MINUTES",
     "MAX_PAGES_PER_SHIFT",
     "MAX_SHARE",
+    "Contacts",
+    "ContactsUpdate",
     "Discipline",
     "EscalationPolicy",
     "EscalationPolicyCreate",

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validat
 
 __all__ = [
     "DEFAULT_WAIT_MINUTES",
+    "Contacts",
+    "ContactsUpdate",
     "Discipline",
     "EscalationPolicy",
     "EscalationPolicyCreate",
@@ -231,6 +233,19 @@ class ServiceOnCall(BaseModel):
     policy: str | None
     oncall: OnCall | None
     user: str | None
+
+
+class ContactsUpdate(_Strict):
+    channels: list[str] = Field(
+        max_length=20, description="Notification channels that reach this person, in order."
+    )
+
+
+class Contacts(BaseModel):
+    """How one person is reached when paged (on top of the policy's channels)."""
+
+    user: str
+    channels: list[str]
 
 
 class EscalationStep(_Strict):

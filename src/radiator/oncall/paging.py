@@ -187,7 +187,9 @@ class Pager:
             recipient_email=email,
             attributes={"page_id": page.id, "step": page.step, "round": page.round},
         )
-        for channel in policy.channels:
+        # The policy's channels, then the paged person's own contact channels.
+        channels = dict.fromkeys([*policy.channels, *self._store.contacts(page.target_user)])
+        for channel in channels:
             try:
                 self._notify.deliver(channel, message, page_id=page.id)
             except NotFoundError:
@@ -201,6 +203,7 @@ class Pager:
             service=page.service,
             actor=actor,
             attributes={
+                "source": "oncall",
                 "page_id": page.id,
                 "transition": transition,
                 "status": str(page.status),

@@ -15,6 +15,8 @@ from radiator.errors import ConflictError, InvalidInputError, NotFoundError
 from radiator.identity import IdentityService
 from radiator.notify import NotifyService
 from radiator.oncall.models import (
+    Contacts,
+    ContactsUpdate,
     EscalationPolicy,
     EscalationPolicyCreate,
     EscalationPolicyUpdate,
@@ -184,6 +186,21 @@ class OncallService:
         self._store.delete_policy(name)
         self._record(caller, "escalation_policy.delete", f"escalation_policy:{name}")
 
+    # -- contact channels ------------------------------------------------------------------
+
+    def get_contacts(self, user: str) -> Contacts:
+        self._check_user(user, "username")
+        return Contacts(user=user, channels=self._store.contacts(user))
+
+    def set_contacts(self, user: str, data: ContactsUpdate, caller: Caller = SYSTEM) -> Contacts:
+        """Set the channels that reach ``user`` when a page goes to them."""
+        self._check_user(user, "username")
+        channels = list(dict.fromkeys(data.channels))
+        self._check_channels(channels)
+        saved = self._store.set_contacts(user, channels)
+        self._record(caller, "oncall_contacts.update", f"user:{user}", channels=saved)
+        return Contacts(user=user, channels=saved)
+
     # -- who is on call --------------------------------------------------------------------
 
     def oncall_now(
@@ -238,7 +255,10 @@ class OncallService:
                 f"service {service!r} has no escalation policy; add it to one's services",
                 field="service",
             )
-        return self.pager.page(policy, service, summary, details, dedup_key, now or self._clock())
+        # Alert rules may send long texts: the page keeps what its columns hold.
+        return self.pager.page(
+            policy, service, summary[:500], details[:10_000], dedup_key[:200], now or self._clock()
+        )
 
     def advance(self, now: datetime | None = None) -> list[Page]:
         """Escalate every triggered page whose wait has run out; returns the pages moved."""
@@ -337,7 +357,10 @@ class OncallService:
                     f"service {service!r} already pages through policy {owner.name!r}",
                     field=f"services.{index}",
                 )
-        for index, channel in enumerate(values["channels"]):
+        self._check_channels(values["channels"])
+
+    def _check_channels(self, channels: Sequence[str]) -> None:
+        for index, channel in enumerate(channels):
             try:
                 self._notify.get_channel(channel)
             except NotFoundError as exc:

@@ -68,3 +68,9 @@ class OncallStore(Protocol):
     def ack_token(self, token_hash: str) -> tuple[int, str | None] | None:
         """The page id and the person a token was sent to, or ``None``."""
         ...
+
+    def contacts(self, user: str) -> list[str]:
+        """The notification channels ``user`` is reached through, in order."""
+        ...
+
+    def set_contacts(self, user: str, channels: list[str]) -> list[str]: ...

@@ -57,6 +57,7 @@ class SyncPlan:
 
 def _fail(path: str, rule: str, field_name: str, message: str) -> InvalidInputError:
     where = f"{path}: rule {rule!r}: " if rule else f"{path}: "
+    message = message.removeprefix(f"{field_name} ") if field_name else message
     return InvalidInputError(
         f"{where}{field_name}: {message}" if field_name else f"{where}{message}",
         field=field_name or None,

@@ -17,6 +17,7 @@ from radiator.runtime import Runtime
 from radiator.web.errors import install_error_handlers, problem_responses
 from radiator.web.middleware import RequestContextMiddleware
 from radiator.web.routers import (
+    alerts,
     archive,
     audit,
     auth,
@@ -40,7 +41,9 @@ from radiator.web.routers import (
     users,
 )
 from radiator.web.udp import StatsdServer
+from radiator.web.ui import alerts as alerts_page
 from radiator.web.ui import events as events_page
+from radiator.web.ui import dashboards as dashboards_page
 from radiator.web.ui import explore as explore_page
 from radiator.web.ui import logs as logs_page
 from radiator.web.ui import pages
@@ -130,6 +133,7 @@ def create_app(
     api.include_router(query.router)
     api.include_router(dashboards.router)
     api.include_router(oncall.router)
+    api.include_router(alerts.router)
     api.include_router(notify.router)
     api.include_router(archive.router)
     app.include_router(api)
@@ -143,7 +147,8 @@ def create_app(
     app.include_router(prometheus.router)
     app.include_router(pages.router)
     app.include_router(oncall_ui.router)
-    for ui in (explore_page, logs_page, traces_page, events_page):
+    app.include_router(alerts_page.router)
+    for ui in (explore_page, logs_page, traces_page, events_page, dashboards_page):
         app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=str(_STATIC)), name="static")
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from radiator.storage.state.alerts import SqlAlertStore
 from radiator.storage.state.audit import SqlAuditStore
 from radiator.storage.state.catalog import SqlCatalogStore
 from radiator.storage.state.dashboards import SqlDashboardStore
@@ -13,6 +14,7 @@ from radiator.storage.state.oncall import SqlOncallStore
 
 __all__ = [
     "Database",
+    "SqlAlertStore",
     "SqlAuditStore",
     "SqlCatalogStore",
     "SqlDashboardStore",

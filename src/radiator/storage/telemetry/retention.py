@@ -166,8 +166,10 @@ class Retention:
         report = RetentionReport()
         archiving = self.settings.archive_enabled
         for rule in self.rules():
-            days = self.due_days(rule, now)
-            if len(days) < len(self.past_retention(rule, now)):
+            past = self.past_retention(rule, now)
+            limit = self.rolled_up_until(rule.table)
+            days = [d for d in past if limit is None or d < limit]
+            if len(days) < len(past):
                 report.waiting.append(rule.table)
             if days and not archiving and not self.settings.retention_delete_unarchived:
                 report.held.append(rule.table)
