@@ -8,13 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from notify.servers import Receiver
+from notify.servers import Mailbox, Receiver
 from radiator.core.caller import Caller
 from radiator.core.telemetry import EventFilter
 from radiator.core.types import TimeRange
 from radiator.errors import ConflictError, InvalidInputError, NotFoundError
-from radiator.notify import verify
+from radiator.notify import ChannelCreate, verify
 from radiator.oncall import (
+    ContactsUpdate,
     EscalationPolicyCreate,
     EscalationStep,
     PageStatus,
@@ -175,3 +176,28 @@ def test_who_is_on_call_now_per_service_shows_the_discipline(runtime: Runtime, p
     assert entry.oncall.discipline == "operations"
     assert entry.oncall.shared
     assert entry.oncall.display_name == "Ben"
+
+
+def test_a_page_also_goes_through_the_persons_own_contact_channels(
+    runtime: Runtime, policy: str, receiver: Receiver, smtp_server: Mailbox
+) -> None:
+    settings = {"host": smtp_server.host, "port": smtp_server.port, "sender": "r@example.com"}
+    runtime.notify.create_channel(ChannelCreate(name="mail", type="email", settings=settings))
+    runtime.oncall.set_contacts("ben", ContactsUpdate(channels=["mail", "ops-hook"]))
+    assert runtime.oncall.get_contacts("ben").channels == ["mail", "ops-hook"]
+
+    runtime.oncall.page("checkout", "slow", now=NOON + timedelta(days=1))
+
+    # ben's mail channel has no "to": the mail goes to his own address.
+    [(_, recipients, content)] = smtp_server.messages
+    assert recipients == ["ben@example.com"]
+    assert b"/ack/" in content
+    assert len(receiver.requests) == 1  # the policy's webhook, not sent twice
+
+
+def test_contacts_name_existing_channels(runtime: Runtime, people: dict[str, str]) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        runtime.oncall.set_contacts("ana", ContactsUpdate(channels=["missing"]))
+    assert caught.value.field == "channels.0"
+    with pytest.raises(NotFoundError):
+        runtime.oncall.get_contacts("nobody")

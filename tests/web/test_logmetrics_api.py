@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from radiator.core.schema import logs_batch
+from radiator.core.telemetry import Signal
+from radiator.core.types import LogLevel, LogRecord
 from radiator.identity import Role, Scope
-from radiator.jobs.logmetrics import log_metric_service, sync_rule_directory
+from radiator.jobs.logmetrics import log_metric_service, run_log_metrics, sync_rule_directory
 from radiator.runtime import Runtime
 
 from .support import UserFactory, audit_records
@@ -109,3 +113,28 @@ def test_readers_may_list_but_not_change_rules(
     assert client.get(URL, headers=reader).status_code == 200
     assert client.post(URL, json=RULE, headers=reader).status_code == 403
     assert client.get(URL).status_code == 401
+
+
+def test_rule_metric_answers_the_documented_query(
+    client: TestClient, admin_headers: dict[str, str], runtime: Runtime
+) -> None:
+    now = datetime.now(UTC)
+    records = [
+        LogRecord(now - timedelta(hours=h), service, LogLevel.ERROR, "SQL query failed: timeout")
+        for h, service in [(5, "checkout"), (4, "checkout"), (3, "checkout"), (2, "search")]
+    ]
+    records.append(LogRecord(now - timedelta(hours=2), "search", LogLevel.INFO, "all fine"))
+    runtime.telemetry.append(Signal.LOGS, logs_batch(records))
+    assert client.post(URL, json=RULE, headers=admin_headers).status_code == 201
+
+    report = run_log_metrics(runtime)
+    assert report.errors == {}
+
+    expr = "sum by (service) (increase(logs.sql_failures[1w]))"
+    answer = client.post(
+        "/api/v1/query", json={"expr": expr, "instant": True}, headers=admin_headers
+    )
+    assert answer.status_code == 200, answer.text
+    (result,) = answer.json()["results"]
+    found = {s["labels"]["service"]: s["value"] for s in result["series"]}
+    assert found == {"checkout": 3.0, "search": 1.0}

@@ -70,7 +70,7 @@ def _check_only(directory: Path) -> None:
             err_console.print(f"[bold red]error:[/] {escape(exc.message)}", soft_wrap=True)
             bad += 1
             continue
-        console.print(f"{file.path}: {len(rules)} rule(s) valid")
+        console.print(f"{escape(file.path)}: {len(rules)} rule(s) valid", soft_wrap=True)
     if bad:
         raise typer.Exit(1)
 
@@ -102,7 +102,7 @@ def apply(
         ("unchanged", report.unchanged),
     ):
         if names:
-            console.print(f"{label}: {', '.join(names)}")
+            console.print(f"{label}: {', '.join(names)}", soft_wrap=True)
     for error in report.errors:
         err_console.print(f"[bold red]error:[/] {escape(error)}", soft_wrap=True)
     if report.errors:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Aggregation",
     "BucketQuery",
+    "CoverageRow",
     "DependencyEdge",
     "EventFilter",
     "EventRow",
@@ -62,6 +63,20 @@ class Resolution(StrEnum):
     @property
     def seconds(self) -> int:
         return {"raw": 0, "1m": 60, "1h": 3600}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageRow:
+    """Telemetry of one source seen for one service: ``source`` is ``metric`` (``name`` the
+    metric), ``spans``, ``logs`` or ``event`` (``name`` the event kind); ``level`` is the
+    series' ``telemetry.level`` tag, if any; ``first``/``last`` when it was seen."""
+
+    source: str
+    name: str
+    service: str
+    level: str
+    first: datetime
+    last: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +309,8 @@ class TelemetryStore(Protocol):
       min, max, first, last) sorted by sid then time: at ``RAW`` one cell per point, else one
       per rollup bucket (bucket start), recent buckets not yet rolled up computed from points.
       ``fetch_sketches`` returns (sid, time, key, count) quantile-sketch entries the same way.
+    - ``coverage`` lists, per service, which metrics, spans, logs and event kinds were ever
+      seen, with first and last times (live data and the series catalogue).
     - ``roll_up`` brings the 1-minute and 1-hour rollups up to the last complete bucket
       before ``now`` (including points that arrived late) and returns buckets written.
     - ``close`` releases the backend; the store is unusable afterwards. Callers own the store.
@@ -336,6 +353,8 @@ class TelemetryStore(Protocol):
     ) -> list[str]: ...
 
     def roll_up(self, now: datetime) -> dict[Resolution, int]: ...
+
+    def coverage(self) -> list[CoverageRow]: ...
 
     def query_events(self, query: EventFilter) -> list[EventRow]: ...
 

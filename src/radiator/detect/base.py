@@ -35,6 +35,7 @@ __all__ = [
     "StreamingDetector",
     "describe_span",
     "ratio_to_score",
+    "score_of",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -45,6 +46,15 @@ Shared = dict[tuple[str, int], tuple[FloatArray, ...]]
 def ratio_to_score(ratio: FloatArray) -> FloatArray:
     """Map ``statistic / limit`` (≥ 0) to [0, 1): 1 → 0.5; NaN → 0."""
     r = np.nan_to_num(np.abs(ratio), nan=0.0, posinf=1e300)
+    return r / (1.0 + r)
+
+
+def score_of(ratio: float) -> float:
+    """:func:`ratio_to_score` for one number (the same arithmetic, so the same result)."""
+    r = abs(ratio)
+    if r != r:
+        return 0.0
+    r = min(r, 1e300)
     return r / (1.0 + r)
 
 
@@ -108,15 +118,19 @@ class DetectionResult:
 
 @dataclass(frozen=True)
 class PointScore:
-    """The streaming answer for one point."""
+    """The streaming answer for one point; the reason is worded only when asked for."""
 
     score: float
-    reason: str
+    explain: Callable[[], str] = field(repr=False)
     threshold: float = THRESHOLD
 
     @property
     def anomalous(self) -> bool:
         return self.score >= self.threshold
+
+    @property
+    def reason(self) -> str:
+        return self.explain()
 
 
 class StreamingDetector(Protocol):

@@ -25,6 +25,7 @@ from radiator.detect.base import (
     check_window,
     describe_span,
     ratio_to_score,
+    score_of,
 )
 from radiator.detect.robust import MadState, shared_median_scale
 from radiator.detect.rolling import Compact, Ring, inclusive_median, rank_median, shift
@@ -119,7 +120,7 @@ class _ChangePointStream:
     def update(self, value: float, time: float | None = None) -> PointScore:
         d, step = self._d, self._step.update(time)
         if not math.isfinite(value):
-            return PointScore(0.0, d._reason(math.nan, math.nan, math.nan, math.nan, step))
+            return PointScore(0.0, lambda: d._reason(math.nan, math.nan, math.nan, math.nan, step))
         if self._recent.count == d.recent:
             # The oldest recent point leaves the recent window for the reference one.
             self._ref.push(self._recent.ago(d.recent))
@@ -127,9 +128,9 @@ class _ChangePointStream:
         z = now = med = math.nan
         if self._ref.count >= d.min_points:
             med, scale = self._ref.stats()
-            now = rank_median(self._recent.values())
+            now = rank_median(self._recent.raw())
             z = (now - med) / (scale * d._se)
         limit = self._tails.limit(z)
         self._tails.push(z)
-        score = float(ratio_to_score(np.array([z / limit]))[0])
-        return PointScore(score, d._reason(z, now, med, limit, step))
+        score = score_of(z / limit)
+        return PointScore(score, lambda: d._reason(z, now, med, limit, step))

@@ -126,6 +126,7 @@ class _EnsembleStream:
                 built = self._d._build(self._season.period, step)
                 self._members = [m.stream() for m in built]
         points = [m.update(value, time) for m in self._members]
-        scores = np.array([[p.score] for p in points])
-        best = points[int(np.argmax(scores[:, 0]))]
-        return PointScore(float(self._d.combine_scores(scores)[0]), best.reason)
+        scores = [p.score for p in points]
+        best = points[scores.index(max(scores))]  # the first highest, as argmax picks
+        combined = float(self._d.combine_scores(np.array(scores)[:, None])[0])
+        return PointScore(combined, best.explain)

@@ -24,6 +24,7 @@ from radiator.detect.base import (
     check_window,
     describe_span,
     ratio_to_score,
+    score_of,
     sigma_reason,
 )
 from radiator.detect.rolling import (
@@ -91,13 +92,13 @@ class MadState:
         """Median and robust σ of the window (NaN before two points have arrived)."""
         if self._dev.count == 0:
             return math.nan, math.nan
-        med, dev = rank_median(self._x.values()), self._dev.values()
+        med, dev = rank_median(self._x.raw()), self._dev.raw()
         scale = _scale(np.array([rank_median(dev)]), np.array([np.mean(dev)]), np.array([med]))
         return med, float(scale[0])
 
     def push(self, value: float) -> None:
         if self._x.count:
-            self._dev.push(abs(value - rank_median(self._x.values())))
+            self._dev.push(abs(value - rank_median(self._x.raw())))
         self._x.push(value)
 
 
@@ -164,7 +165,7 @@ class _MadStream:
     def update(self, value: float, time: float | None = None) -> PointScore:
         d, step = self._d, self._step.update(time)
         if not math.isfinite(value):
-            return PointScore(0.0, d._reason(math.nan, math.nan, math.nan, step))
+            return PointScore(0.0, lambda: d._reason(math.nan, math.nan, math.nan, step))
         z = med = math.nan
         if self._state.count >= d.min_points:
             med, scale = self._state.stats()
@@ -172,5 +173,5 @@ class _MadStream:
         self._state.push(value)
         limit = self._tails.limit(z)
         self._tails.push(z)
-        score = float(ratio_to_score(np.array([z / limit]))[0])
-        return PointScore(score, d._reason(z, med, limit, step))
+        score = score_of(z / limit)
+        return PointScore(score, lambda: d._reason(z, med, limit, step))

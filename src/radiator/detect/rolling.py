@@ -130,6 +130,10 @@ class Ring:
             return self._buf[: self.count].copy()
         return np.concatenate((self._buf[self._next :], self._buf[: self._next]))
 
+    def raw(self) -> FloatArray:
+        """The stored values in storage order (a view): enough for medians and means."""
+        return self._buf[: self.count]
+
     def ago(self, lag: int) -> float:
         """The value pushed ``lag`` pushes ago (1 = the last one); NaN if not held."""
         if lag < 1 or lag > self.count:

@@ -32,6 +32,7 @@ from radiator.detect.base import (
     check_window,
     describe_span,
     ratio_to_score,
+    score_of,
     sigma_reason,
 )
 from radiator.detect.robust import MadDetector, MadState
@@ -123,16 +124,6 @@ def _trailing_level(x: FloatArray, period: int) -> FloatArray:
     with np.errstate(invalid="ignore", divide="ignore"):
         level: FloatArray = np.where(count > 0, sums / count + center, np.nan)
     return level
-
-
-def _lag_offset(held: FloatArray, lag: int, period: int) -> float:
-    """Streaming: the value ``lag`` points ago less the mean of the cycle ending there."""
-    src = len(held) - lag
-    if src < 0 or not math.isfinite(held[src]):
-        return math.nan
-    window = held[max(0, src - period + 1) : src + 1]
-    window = window[np.isfinite(window)]
-    return float(held[src] - np.mean(window))
 
 
 def _median_of_lags(values: FloatArray) -> float:
@@ -254,7 +245,11 @@ class SeasonalDetector(BaseDetector):
 
 
 class Deseasoner:
-    """Streaming twin of :meth:`SeasonalDetector.residual`: one value in, its residual out."""
+    """Streaming twin of :meth:`SeasonalDetector.residual`: one value in, its residual out.
+
+    Each held value is kept with its offset from the mean of the cycle ending there (kept
+    up to date with a running sum), so a point costs O(seasons), not O(period).
+    """
 
     def __init__(self, d: SeasonalDetector) -> None:
         self._d = d
@@ -263,6 +258,9 @@ class Deseasoner:
         self._learned: list[float] = []
         longest = d.period if d.period else d.learn // 2
         self._history = Ring((d.seasons + 1) * longest + 1)
+        self._offsets = Ring((d.seasons + 1) * longest + 1)
+        self._sum = 0.0
+        self._count = 0
         self._n = 0
 
     def _relearn(self) -> bool:
@@ -274,21 +272,43 @@ class Deseasoner:
         if not self._checkpoints:
             self._learned = []  # no more estimates: free the learning buffer
         changed, self.period = found != self.period, found
+        if changed and found:
+            self._rebuild()
         return changed
+
+    def _rebuild(self) -> None:
+        """Offsets of the held values for a new period, and the running sums."""
+        held = self._history.values()
+        offsets = held - _trailing_level(held, self.period)
+        self._offsets = Ring(len(self._offsets._buf))
+        for value in offsets.tolist():
+            self._offsets.push(value)
+        window = held[-self.period :]
+        window = window[np.isfinite(window)]
+        self._sum, self._count = float(np.sum(window)), len(window)
+
+    def _push(self, value: float) -> None:
+        if self.period:
+            leaving = self._history.ago(self.period)
+            if math.isfinite(leaving):
+                self._sum -= leaving
+                self._count -= 1
+            if math.isfinite(value):
+                self._sum += value
+                self._count += 1
+        self._history.push(value)
+        level = self._sum / self._count if self._count else math.nan
+        self._offsets.push(value - level if self.period else math.nan)
 
     def update(self, value: float) -> tuple[float, float, bool]:
         """The deseasoned value, the seasonal offset (NaN if none) and whether the period
         changed."""
         changed = self._relearn()
         offset = math.nan
-        self._history.push(value)
         if self.period:
-            held = self._history.values()[:-1]
-            lags = [
-                _lag_offset(held, j * self.period, self.period)
-                for j in range(1, self._d.seasons + 1)
-            ]
+            lags = [self._offsets.ago(j * self.period) for j in range(1, self._d.seasons + 1)]
             offset = _median_of_lags(np.array(lags))
+        self._push(value)
         if self._checkpoints:
             self._learned.append(value)
         self._n += 1
@@ -321,5 +341,5 @@ class _SeasonalStream:
             self._mad.push(residual)
             limit = self._tails.limit(z)
             self._tails.push(z)
-        score = float(ratio_to_score(np.array([z / limit]))[0])
-        return PointScore(score, d._reason(z, value, expected, (period, limit), step))
+        score = score_of(z / limit)
+        return PointScore(score, lambda: d._reason(z, value, expected, (period, limit), step))

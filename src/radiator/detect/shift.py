@@ -25,6 +25,7 @@ from radiator.detect.base import (
     PointScore,
     check_window,
     ratio_to_score,
+    score_of,
 )
 from radiator.detect.rolling import Ring, expand, rank_median
 from radiator.detect.tails import TailState, tail_limits
@@ -133,15 +134,15 @@ class _KsStream:
     def update(self, value: float, time: float | None = None) -> PointScore:
         d = self._d
         if not math.isfinite(value):
-            return PointScore(0.0, d._reason(math.nan, math.nan, math.nan))
+            return PointScore(0.0, lambda: d._reason(math.nan, math.nan, math.nan))
         self._ring.push(value)
         if self._ring.count < d.recent + d.reference:
             self._tails.push(math.nan)
-            return PointScore(0.0, d._reason(math.nan, math.nan, math.nan))
+            return PointScore(0.0, lambda: d._reason(math.nan, math.nan, math.nan))
         window = self._ring.values()
         stat = ks_statistic(window[None, :], d.reference)
         ratio = float(d._ratio(stat)[0])
         limit = self._tails.limit if d.adaptive else 1.0
         self._tails.push(ratio)
-        score = float(ratio_to_score(np.array([ratio / limit]))[0])
-        return PointScore(score, d._reason_for(float(stat[0]), window))
+        score = score_of(ratio / limit)
+        return PointScore(score, lambda: d._reason_for(float(stat[0]), window))

@@ -75,4 +75,4 @@ class _ThresholdStream:
     def update(self, value: float, time: float | None = None) -> PointScore:
         x = np.array([value], dtype=np.float64)
         score = 0.0 if not np.isfinite(value) else float(ratio_to_score(self._d._ratio(x))[0])
-        return PointScore(score, self._d._reason(float(value)))
+        return PointScore(score, lambda: self._d._reason(float(value)))

@@ -23,6 +23,7 @@ from radiator.detect.base import (
     check_window,
     describe_span,
     ratio_to_score,
+    score_of,
     sigma_reason,
 )
 from radiator.detect.rolling import Compact, Ring, inclusive_mean, shift, trailing_mean_std
@@ -101,7 +102,7 @@ class _ZScoreStream:
     def update(self, value: float, time: float | None = None) -> PointScore:
         step = self._step.update(time)
         if not math.isfinite(value):
-            return PointScore(0.0, self._d._reason(math.nan, math.nan, math.nan, step))
+            return PointScore(0.0, lambda: self._d._reason(math.nan, math.nan, math.nan, step))
         d, prev = self._d, self._ring.values()
         split = max(0, len(prev) - (d.smooth - 1))
         ref, recent = prev[max(0, split - d.window) : split], prev[split:]
@@ -114,8 +115,8 @@ class _ZScoreStream:
         self._ring.push(value)
         limit = self._tails.limit(z)
         self._tails.push(z)
-        score = float(ratio_to_score(np.array([z / limit]))[0])
-        return PointScore(score, d._reason(z, mean, limit, step))
+        score = score_of(z / limit)
+        return PointScore(score, lambda: d._reason(z, mean, limit, step))
 
 
 class _StepTracker:
@@ -124,13 +125,21 @@ class _StepTracker:
     def __init__(self) -> None:
         self._last: float | None = None
         self._steps = Ring(16)
+        self._median: float | None = None
 
     def update(self, time: float | None) -> float | None:
         if time is not None and math.isfinite(time):
             if self._last is not None and time > self._last:
-                self._steps.push(time - self._last)
+                step = time - self._last
+                full = self._steps.count == 16
+                # Regular sampling replaces a step by an equal one: the median stays.
+                if not (full and self._steps.ago(16) == step):
+                    self._steps.push(step)
+                    self._median = float(np.median(self._steps.raw()))
+                else:
+                    self._steps.push(step)
             self._last = time
-        return float(np.median(self._steps.values())) if self._steps.count else None
+        return self._median
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -215,7 +224,7 @@ class _EwmaStream:
     def update(self, value: float, time: float | None = None) -> PointScore:
         d, step = self._d, self._step.update(time)
         if not math.isfinite(value):
-            return PointScore(0.0, d._reason(math.nan, math.nan, math.nan, step))
+            return PointScore(0.0, lambda: d._reason(math.nan, math.nan, math.nan, step))
         a, lam = d._alpha, d._lam
         if self._n == 0:
             self._mean = self._smooth = value
@@ -231,5 +240,5 @@ class _EwmaStream:
             z, mean = (self._smooth - prev_mean) / (sd * d._factor), prev_mean
         limit = self._tails.limit(z)
         self._tails.push(z)
-        score = float(ratio_to_score(np.array([z / limit]))[0])
-        return PointScore(score, d._reason(z, mean, limit, step))
+        score = score_of(z / limit)
+        return PointScore(score, lambda: d._reason(z, mean, limit, step))

@@ -189,12 +189,12 @@ class OncallService:
     # -- contact channels ------------------------------------------------------------------
 
     def get_contacts(self, user: str) -> Contacts:
-        self._check_user(user, "username")
+        self._identity.get_user(user)
         return Contacts(user=user, channels=self._store.contacts(user))
 
     def set_contacts(self, user: str, data: ContactsUpdate, caller: Caller = SYSTEM) -> Contacts:
         """Set the channels that reach ``user`` when a page goes to them."""
-        self._check_user(user, "username")
+        self._identity.get_user(user)
         channels = list(dict.fromkeys(data.channels))
         self._check_channels(channels)
         saved = self._store.set_contacts(user, channels)

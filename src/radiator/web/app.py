@@ -47,6 +47,7 @@ from radiator.web.ui import dashboards as dashboards_page
 from radiator.web.ui import explore as explore_page
 from radiator.web.ui import logs as logs_page
 from radiator.web.ui import pages
+from radiator.web.ui import services as services_page
 from radiator.web.ui import traces as traces_page
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -148,7 +149,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(oncall_ui.router)
     app.include_router(alerts_page.router)
-    for ui in (explore_page, logs_page, traces_page, events_page, dashboards_page):
+    for ui in (explore_page, logs_page, traces_page, events_page, dashboards_page, services_page):
         app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=str(_STATIC)), name="static")
     return app

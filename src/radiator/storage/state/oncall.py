@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -24,6 +24,7 @@ from radiator.storage.state.db import Database
 from radiator.storage.state.tables import (
     EscalationPolicyRow,
     OncallAckTokenRow,
+    OncallContactRow,
     OncallPageRow,
     OncallScheduleRow,
     PolicyServiceRow,
@@ -284,6 +285,26 @@ class SqlOncallStore:
         with self._db.begin() as session:
             row = session.get(OncallAckTokenRow, token_hash)
             return (row.page_id, row.username) if row else None
+
+    # -- contact channels ------------------------------------------------------------------
+
+    def contacts(self, user: str) -> list[str]:
+        query = (
+            select(OncallContactRow.channel)
+            .where(OncallContactRow.username == user)
+            .order_by(OncallContactRow.position)
+        )
+        with self._db.begin() as session:
+            return list(session.scalars(query))
+
+    def set_contacts(self, user: str, channels: list[str]) -> list[str]:
+        with self._db.begin() as session:
+            session.execute(delete(OncallContactRow).where(OncallContactRow.username == user))
+            session.add_all(
+                OncallContactRow(username=user, channel=channel, position=index)
+                for index, channel in enumerate(dict.fromkeys(channels))
+            )
+        return self.contacts(user)
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -38,6 +39,7 @@ __all__ = [
     "MaintenanceWindowRow",
     "NotifyChannelRow",
     "OncallAckTokenRow",
+    "OncallContactRow",
     "OncallPageRow",
     "OncallScheduleRow",
     "PolicyServiceRow",
@@ -293,6 +295,16 @@ class OncallAckTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class OncallContactRow(Base):
+    """A notification channel that reaches a person when a page goes to them."""
+
+    __tablename__ = "oncall_contacts"
+
+    username: Mapped[str] = mapped_column(String(63), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(63), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class NotifyChannelRow(Base):
     __tablename__ = "notify_channels"
 
@@ -379,7 +391,7 @@ class AlertRow(Base):
     severity: Mapped[str] = mapped_column(String(16))
     owner: Mapped[str] = mapped_column(String(63), index=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
-    value: Mapped[float | None] = mapped_column(nullable=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
     summary: Mapped[str] = mapped_column(Text, default="")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -19,6 +19,7 @@ from radiator.core.schema import SCHEMAS
 from radiator.core.telemetry import (
     Aggregation,
     BucketQuery,
+    CoverageRow,
     DependencyEdge,
     EventFilter,
     EventRow,
@@ -554,6 +555,14 @@ class DuckDBTelemetryStore:
             return metrics.tag_values(
                 cursor, tag, name, prefix, *_range_us(time_range), max(limit, 0)
             )
+
+    def coverage(self) -> list[CoverageRow]:
+        with self._cursor() as cursor:
+            rows = metrics.coverage_rows(cursor, "spans", "logs", "events")
+        return [
+            CoverageRow(source, name, service, level, _from_us(first), _from_us(last))
+            for source, name, service, level, first, last in rows
+        ]
 
     def roll_up(self, now: datetime) -> dict[Resolution, int]:
         with self._cursor() as cursor:

@@ -271,10 +271,12 @@ def roll_up(cursor: duckdb.DuckDBPyConnection, now_us: int) -> dict[Resolution, 
             # Hours are built from minutes, so they may go no further than the minutes.
             hi = min(hi, (watermarks(cursor)[Resolution.MINUTE] // size) * size)
         lo: int | None = watermark if dirty is None else min(watermark, int(dirty))
-        if lo == 0:
-            lo = _oldest(cursor, resolution)
-        if lo is None:
+        oldest = _oldest(cursor, resolution)
+        if oldest is None:
             continue
+        # Never recompute buckets whose source rows were archived away (retention): that
+        # would replace them with only the live rows. Late points that old are not rolled up.
+        lo = max(lo or 0, oldest)
         lo = (lo // size) * size
         if hi <= lo:
             continue
@@ -506,3 +508,25 @@ def tag_values(
         params,
     ).fetchall()
     return [str(r[0]) for r in rows]
+
+
+def coverage_rows(
+    cursor: duckdb.DuckDBPyConnection, spans: str, logs: str, events: str
+) -> list[tuple[str, str, str, str, int, int]]:
+    """(source, name, service, level tag, first µs, last µs): per metric name and service
+    from the catalogue, per service for spans and logs, per kind and service for events."""
+    sql = (
+        "SELECT 'metric', name, coalesce(map_extract_value(tags, 'service'), ''), "
+        "coalesce(map_extract_value(tags, 'telemetry.level'), ''), "
+        "epoch_us(min(first_time)), epoch_us(max(last_time)) FROM series GROUP BY 2, 3, 4 "
+        f"UNION ALL SELECT 'spans', '', coalesce(service, ''), '', epoch_us(min(start)), "
+        f"epoch_us(max(start)) FROM {spans} GROUP BY 3 "
+        f"UNION ALL SELECT 'logs', '', coalesce(service, ''), '', epoch_us(min(\"time\")), "
+        f'epoch_us(max("time")) FROM {logs} GROUP BY 3 '
+        "UNION ALL SELECT 'event', kind, coalesce(service, ''), '', epoch_us(min(\"time\")), "
+        f'epoch_us(max("time")) FROM {events} GROUP BY 2, 3'
+    )
+    return [
+        (str(source), str(name), str(service), str(level), int(first), int(last))
+        for source, name, service, level, first, last in cursor.execute(sql).fetchall()
+    ]

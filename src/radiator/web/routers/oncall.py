@@ -10,6 +10,8 @@ from fastapi import APIRouter, Path, Query, Response
 from radiator.core.types import utc
 from radiator.errors import InvalidInputError
 from radiator.oncall import (
+    Contacts,
+    ContactsUpdate,
     EscalationPolicy,
     EscalationPolicyCreate,
     EscalationPolicyUpdate,
@@ -152,6 +154,26 @@ def oncall_report(
 ) -> ShiftReport:
     since, until = _range(start, end, timedelta(days=28))
     return runtime.oncall.report(schedule, since, until)
+
+
+@router.get(
+    "/oncall/contacts/{username}",
+    summary="The notification channels that reach a person when paged",
+    responses=_MISSING,
+)
+def get_contacts(_: Reader, username: str, runtime: RuntimeDep) -> Contacts:
+    return runtime.oncall.get_contacts(username)
+
+
+@router.put(
+    "/oncall/contacts/{username}",
+    summary="Set the notification channels that reach a person when paged",
+    responses=_MISSING,
+)
+def set_contacts(
+    _: Writer, caller: CallerDep, username: str, body: ContactsUpdate, runtime: RuntimeDep
+) -> Contacts:
+    return runtime.oncall.set_contacts(username, body, caller)
 
 
 # -- escalation policies -------------------------------------------------------------------

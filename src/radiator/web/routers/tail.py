@@ -32,7 +32,7 @@ router = APIRouter(tags=["explore"])
 
 _STREAM_DOC = {
     "description": "An event stream: one `log` event per record, its data a JSON object "
-    "shaped like the records of GET /logs; one `ready` event (data `{\"backfilled\": n}`) "
+    'shaped like the records of GET /logs; one `ready` event (data `{"backfilled": n}`) '
     "when the backfill is sent; a `: heartbeat` comment every 15 seconds.",
     "content": {
         EVENT_STREAM: {

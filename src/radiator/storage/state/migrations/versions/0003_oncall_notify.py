@@ -1,4 +1,4 @@
-"""oncall and notify: schedules, escalation policies, pages, channels, deliveries
+"""oncall and notify: schedules, escalation policies, contacts, pages, channels, deliveries
 
 Revision ID: 0003
 Revises: 0002
@@ -56,6 +56,13 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_notify_deliveries_page_id"), ["page_id"], unique=False)
 
+    op.create_table(
+        "oncall_contacts",
+        sa.Column("username", sa.String(length=63), nullable=False),
+        sa.Column("channel", sa.String(length=63), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("username", "channel", name=op.f("pk_oncall_contacts")),
+    )
     op.create_table(
         "oncall_escalation_policies",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -190,6 +197,7 @@ def downgrade() -> None:
 
     op.drop_table("oncall_pages")
     op.drop_table("oncall_escalation_policies")
+    op.drop_table("oncall_contacts")
     with op.batch_alter_table("notify_deliveries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notify_deliveries_page_id"))
         batch_op.drop_index(batch_op.f("ix_notify_deliveries_created_at"))
