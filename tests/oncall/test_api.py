@@ -211,3 +211,4 @@ def test_oncall_page_shows_people_disciplines_and_gaps(
     assert "discipline-operations" in page.text and "discipline-development" in page.text
     assert 'data-testid="gap"' in page.text  # the empty schedule
     assert 'data-testid="not-shared"' in page.text
+    assert 'data-testid="over-share"' in page.text  # two people: 50 % each, over 25 %

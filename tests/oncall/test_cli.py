@@ -119,3 +119,17 @@ def test_channel_test_delivers_to_a_real_smtp_server(
     assert result.exit_code == 0, result.output
     assert "delivered" in result.output
     assert smtp_server.messages[0][1] == ["ops@example.com"]
+
+
+def test_oncall_report_flags_time_on_call_over_the_ceiling(
+    runner: CliRunner, populated: None
+) -> None:
+    result = runner.invoke(app, ["oncall", "report", "primary", "--days", "14"], terminal_width=200)
+
+    assert result.exit_code == 0, result.output
+    assert "ana" in result.output
+    assert "100.0%" in result.output and "over 25 %" in result.output
+    assert "no 12-hour shift had more than 2 pages" in result.output
+    missing = runner.invoke(app, ["oncall", "report", "nope"])
+    assert missing.exit_code == 1
+    assert "no schedule named 'nope'" in missing.output

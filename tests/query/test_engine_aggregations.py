@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .test_engine_reference import (
-    S,
     LabelKey,
     RefSeries,
+    S,
     Scratch,
     as_dict,
     assert_rows_equal,
@@ -76,9 +76,7 @@ def fleet(draw: st.DrawFn, name: str) -> list[RefSeries]:
     return out
 
 
-def _groups(
-    series: list[RefSeries], grouping: str
-) -> dict[LabelKey, list[RefSeries]]:
+def _groups(series: list[RefSeries], grouping: str) -> dict[LabelKey, list[RefSeries]]:
     out: dict[LabelKey, list[RefSeries]] = {}
     for s in series:
         labels = GROUPINGS[grouping](s.tags)  # type: ignore[operator]

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from radiator.query.binary import QueryEvaluationError
 
 from .test_engine_reference import (
-    S,
     LabelKey,
     RefSeries,
+    S,
     Scratch,
     as_dict,
     assert_rows_equal,
@@ -58,16 +58,14 @@ COMPARE: dict[str, Callable[[float, float], bool]] = {
 Labels = dict[str, str]
 
 
-class ManyToMany(Exception):
+class ManyToManyError(Exception):
     pass
 
 
 def _sig(labels: Labels, kind: str | None, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     if kind == "on":
         return tuple((n, labels.get(n, "")) for n in sorted(names))
-    return tuple(
-        sorted((k, v) for k, v in labels.items() if k != "__name__" and k not in names)
-    )
+    return tuple(sorted((k, v) for k, v in labels.items() if k != "__name__" and k not in names))
 
 
 def reference_binary(
@@ -96,10 +94,10 @@ def reference_binary(
     for ls, v in one:
         sig = _sig(ls, kind, names)
         if sig in one_by_sig:
-            raise ManyToMany
+            raise ManyToManyError
         one_by_sig[sig] = (ls, v)
     if group is None and len({_sig(ls, kind, names) for ls, _ in many}) != len(many):
-        raise ManyToMany
+        raise ManyToManyError
     filtering = op in COMPARE and not return_bool
     out: dict[LabelKey, float] = {}
     for ls, v in many:
@@ -208,8 +206,8 @@ def test_vector_matching_matches_reference(
             [(s.labels, s.points[0][1]) for s in lhs],
             [(s.labels, s.points[0][1]) for s in rhs],
         )
-    except ManyToMany:
-        with pytest.raises(QueryEvaluationError, match="many-to-many|matching"):
+    except ManyToManyError:
+        with pytest.raises(QueryEvaluationError, match=r"many-to-many|matching"):
             evaluate(scratch.store, query, at(10), at(10), S)
         return
     got = as_dict(evaluate(scratch.store, query, at(10), at(10), S))
@@ -270,7 +268,9 @@ def test_many_to_one_without_group_modifier_is_refused() -> None:
     )
     with pytest.raises(QueryEvaluationError, match="many-to-many"):
         evaluate(store, "errors / on (service) owners", at(1), at(1), S)
-    got = as_dict(evaluate(store, "errors / on (service) group_left (team) owners", at(1), at(1), S))
+    got = as_dict(
+        evaluate(store, "errors / on (service) group_left (team) owners", at(1), at(1), S)
+    )
     assert got == {
         key(service="a", path="/x", team="red"): pytest.approx([1.0]),
         key(service="a", path="/y", team="red"): pytest.approx([2.0]),

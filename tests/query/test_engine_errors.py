@@ -36,13 +36,22 @@ def test_too_many_series_is_refused(store: object) -> None:
     with pytest.raises(QueryLimitError, match="matches 5 series") as caught:
         evaluate(store, "sum(cpu)", at(0), at(100), 10 * S, limits=Limits(max_series=4))
     assert isinstance(caught.value, InvalidInputError)
-    got = evaluate(store, 'sum(cpu{host=~"h[0-3]"})', at(0), at(100), 10 * S, limits=Limits(max_series=4))
+    got = evaluate(
+        store, 'sum(cpu{host=~"h[0-3]"})', at(0), at(100), 10 * S, limits=Limits(max_series=4)
+    )
     assert len(as_dict(got)) == 1
 
 
 def test_too_many_cells_is_refused(store: object) -> None:
     with pytest.raises(QueryLimitError, match="more than 100 points"):
-        evaluate(store, "avg_over_time(cpu[10m])", at(600), at(1000), 10 * S, limits=Limits(max_cells=100))
+        evaluate(
+            store,
+            "avg_over_time(cpu[10m])",
+            at(600),
+            at(1000),
+            10 * S,
+            limits=Limits(max_cells=100),
+        )
     # the count is over the whole query, across selectors
     with pytest.raises(QueryLimitError):
         evaluate(
@@ -65,7 +74,9 @@ def test_a_query_running_too_long_is_cancelled(store: object) -> None:
     )
     with pytest.raises(QueryTimeoutError, match="query_timeout_seconds"):
         evaluator.evaluate(parse("sum(cpu) + sum(cpu) + sum(cpu) + sum(cpu)"))
-    fast = Evaluator(store, Grid(at(0), at(100), 10 * S), Limits(timeout_seconds=5), clock=lambda: 0.0)  # type: ignore[arg-type]
+    fast = Evaluator(
+        store, Grid(at(0), at(100), 10 * S), Limits(timeout_seconds=5), clock=lambda: 0.0
+    )  # type: ignore[arg-type]
     assert isinstance(fast.evaluate(parse("sum(cpu) + sum(cpu)")), object)
 
 
@@ -103,3 +114,13 @@ def test_division_by_zero_gives_infinities_not_errors(store: object) -> None:
     values = np.array([v[0] for v in got.values()])
     assert len(values) == 5
     assert np.isposinf(values).all()
+
+
+def test_thousands_of_series_within_the_series_limit_evaluate() -> None:
+    """The window index keys (series, time) in 64 bits: that must hold for any selector the
+    series limit allows, not only for ~2 500 series (keys counted from the epoch overflow)."""
+    store = store_with([gauge("x", [(at(0), 1.0), (at(30), 2.0)], i=str(i)) for i in range(3000)])
+    got = as_dict(evaluate(store, "sum(x)", at(10), at(40), 10 * S))
+    assert [float(v) for v in next(iter(got.values()))] == [3000.0, 3000.0, 6000.0, 6000.0]
+    rated = as_dict(evaluate(store, "sum(sum_over_time(x[1m]))", at(40), at(40), S))
+    assert [float(v) for v in next(iter(rated.values()))] == [9000.0]

@@ -15,8 +15,8 @@ from radiator.core.types import MetricKind
 from radiator.query.binary import QueryEvaluationError
 
 from .test_engine_reference import (
-    S,
     RefSeries,
+    S,
     Scratch,
     as_dict,
     assert_rows_equal,

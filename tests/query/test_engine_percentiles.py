@@ -14,8 +14,8 @@ from radiator.query.binary import QueryEvaluationError
 
 from .test_engine_reference import (
     MINUTE,
-    S,
     RefSeries,
+    S,
     as_dict,
     assert_rows_equal,
     at,
@@ -169,7 +169,9 @@ def test_pnn_on_a_histogram_merges_buckets_per_step(percent: int) -> None:
         for t in times_of(start, end, step)
     ]
     assert_rows_equal(got, {key(): want}, rel=1e-9)
-    grouped = as_dict(evaluate(store, f"p{percent} by (service) (http.server.duration)", start, end, step))
+    grouped = as_dict(
+        evaluate(store, f"p{percent} by (service) (http.server.duration)", start, end, step)
+    )
     assert grouped.keys() == {key(service="a"), key(service="b")}
     for s in ("a", "b"):
         want_s = [
@@ -197,7 +199,9 @@ def test_pnn_on_a_histogram_uses_the_step_as_window_below_a_minute() -> None:
 
 def _timer(name: str, service: str, host: str, stats: dict[str, float]) -> list[RefSeries]:
     return [
-        RefSeries(f"{name}.{stat}", {"service": service, "host": host}, MetricKind.TIMER, [(at(0), v)])
+        RefSeries(
+            f"{name}.{stat}", {"service": service, "host": host}, MetricKind.TIMER, [(at(0), v)]
+        )
         for stat, v in stats.items()
     ]
 

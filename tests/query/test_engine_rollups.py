@@ -16,9 +16,9 @@ from radiator.core.types import MetricKind
 from .test_engine_reference import (
     HOUR,
     MINUTE,
-    S,
     T0_US,
     RefSeries,
+    S,
     Scratch,
     as_dict,
     assert_rows_equal,
@@ -107,7 +107,9 @@ def _check(
     assert_rows_equal(as_dict(got), want, rel=1e-9, abs_=1e-9)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     data=st.data(),
     func=st.sampled_from([None, *EXACT]),
@@ -145,7 +147,9 @@ def test_minute_rollups_agree_with_bucketed_reference(
     _check(store, series, query, func, grid, range_us, offset_min * MINUTE)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     data=st.data(),
     func=st.sampled_from(EXACT),
@@ -224,3 +228,56 @@ def test_instant_selector_on_minute_steps_reads_the_last_point_before_the_step()
     raw = as_dict(evaluate(store, "g", at(60), at(120), 30 * S))
     assert row(raw[key(__name__="g")]) == [2.0, 2.0, 2.0]
     assert timedelta(microseconds=MINUTE) == timedelta(minutes=1)
+
+
+def _within(value: float, low: float, high: float, rel: float = 0.02) -> bool:
+    lower = low * (1 - rel) if low > 0 else low * (1 + rel)
+    upper = high * (1 + rel) if high > 0 else high * (1 - rel)
+    return lower - 1e-12 <= value <= upper + 1e-12
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.data(),
+    phi=st.sampled_from([0.0, 0.2, 0.5, 0.75, 0.95, 1.0]),
+    range_min=st.sampled_from([1, 3, 10]),
+    rolled_min=st.integers(0, 75),
+)
+def test_quantile_over_time_over_rollups_brackets_the_exact_ranks(
+    days: Days, data: st.DataObject, phi: float, range_min: int, rolled_min: int
+) -> None:
+    """Over rollups the φ-quantile comes from merged sketches: within ~2 % of a value
+    between the window's values at ranks floor and ceil of φ·(n-1); signs and zero kept."""
+    base = days.next_base()
+    name = days.scratch.name("sketch.metric")
+    series = []
+    for host in data.draw(st.lists(st.sampled_from("xyz"), min_size=1, max_size=2, unique=True)):
+        seconds = sorted(data.draw(st.sets(st.integers(0, 3600), max_size=60)))
+        values = [
+            data.draw(st.sampled_from([-1.0, 1.0, 0.0])) * data.draw(st.floats(0.001, 1e6))
+            for _ in seconds
+        ]
+        points = [(base + s * S, v) for s, v in zip(seconds, values, strict=True)]
+        series.append(gauge(name, points, host=host))
+    days.scratch.add(series)
+    store = days.scratch.store
+    store.roll_up(dt(base + rolled_min * MINUTE))
+    grid = (base + 10 * MINUTE, base + 70 * MINUTE, MINUTE)
+    got = as_dict(evaluate(store, f"quantile_over_time({phi}, {name}[{range_min}m])", *grid))
+    for s in series:
+        times = times_of(*grid)
+        expected_present = [bool(window(s.points, t, range_min * MINUTE, True)) for t in times]
+        k = frozenset(s.tags.items())
+        if not any(expected_present):
+            assert k not in got
+            continue
+        for t, value, present in zip(times, got[k], expected_present, strict=True):
+            assert present == (not math.isnan(value)), (t, value)
+            if not present:
+                continue
+            values = sorted(v for _, v in window(s.points, t, range_min * MINUTE, True))
+            rank = phi * (len(values) - 1)
+            low, high = values[math.floor(rank)], values[math.ceil(rank)]
+            assert _within(float(value), low, high), (t, value, low, high)

@@ -16,8 +16,8 @@ from radiator.query.engine import RawMatrix
 from .test_engine_reference import (
     LOOKBACK,
     MINUTE,
-    S,
     RefSeries,
+    S,
     Scratch,
     as_dict,
     assert_rows_equal,
@@ -50,7 +50,9 @@ def series_sets(draw: st.DrawFn, name: str) -> list[RefSeries]:
         tags = {"service": service}
         if draw(st.booleans()):
             tags["zone"] = draw(st.sampled_from(["eu", "us"]))
-        out.append(gauge(name, [(at(s), v) for s, v in zip(sorted(seconds), values, strict=True)], **tags))
+        out.append(
+            gauge(name, [(at(s), v) for s, v in zip(sorted(seconds), values, strict=True)], **tags)
+        )
     return out
 
 
@@ -153,7 +155,10 @@ def test_names_with_dots_and_dashes_and_kinds() -> None:
     dashed = as_dict(evaluate(store, '{__name__="queue-depth"}', at(10), at(10), S))
     assert list(dashed) == [key(__name__="queue-depth")]
     regex_name = as_dict(evaluate(store, '{__name__=~"h.*"}', at(10), at(10), S))
-    assert set(regex_name) == {key(__name__="hits"), key(__name__="http.server.requests", method="GET")}
+    assert set(regex_name) == {
+        key(__name__="hits"),
+        key(__name__="http.server.requests", method="GET"),
+    }
 
 
 def test_unknown_metric_is_empty_not_an_error() -> None:

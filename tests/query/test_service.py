@@ -126,7 +126,10 @@ def test_parse_time_keeps_offsets_and_makes_naive_datetimes_utc() -> None:
     assert parse_time(datetime(2026, 1, 1), NOW, "end") == datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("text", ["yesterday", "now+1h", "now-", "now-5x", "2026-13-01T00:00:00Z", "", 1e12, float("nan")])
+@pytest.mark.parametrize(
+    "text",
+    ["yesterday", "now+1h", "now-", "now-5x", "2026-13-01T00:00:00Z", "", 1e12, float("nan")],
+)
 def test_parse_time_rejects_garbage_naming_the_field(text: object) -> None:
     with pytest.raises(InvalidInputError) as caught:
         parse_time(text, NOW, "start")  # type: ignore[arg-type]
@@ -135,7 +138,17 @@ def test_parse_time_rejects_garbage_naming_the_field(text: object) -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("30s", 30.0), ("5m", 300.0), ("1.5h", 5400.0), ("250ms", 0.25), ("2d", 172800.0), ("15", 15.0), (15, 15.0), (0.5, 0.5), ("1w", 604800.0)],
+    [
+        ("30s", 30.0),
+        ("5m", 300.0),
+        ("1.5h", 5400.0),
+        ("250ms", 0.25),
+        ("2d", 172800.0),
+        ("15", 15.0),
+        (15, 15.0),
+        (0.5, 0.5),
+        ("1w", 604800.0),
+    ],
 )
 def test_parse_duration(text: object, seconds: float) -> None:
     assert parse_duration(text, "step") == seconds  # type: ignore[arg-type]
@@ -225,3 +238,15 @@ def test_series_and_discovery(service: QueryService) -> None:
     assert service.tag_values("host", "cpu", "", window, 10) == ["a", "b"]
     assert service.tag_values("host", None, "b", window, 10) == ["b"]
     assert service.tag_names(None, TimeRange(T0 - timedelta(days=2), T0 - timedelta(days=1))) == []
+
+
+def test_instant_queries_read_raw_points_even_at_whole_minutes(service: QueryService) -> None:
+    """docs/query.md: instant queries read raw points, so a point exactly at the evaluation
+    time counts, where a range query with whole-minute steps reads buckets [t - 5m, t)."""
+    at = T0 + timedelta(minutes=30)  # cpu a = 180 % 10 = 0 at exactly 30 min, 9 just before
+    instant = service.run('cpu{host="a"}', RangeSpec(at, at, instant=True))
+    assert instant.series[0].values == [0.0]
+    ranged = service.run('cpu{host="a"}', RangeSpec(at, at, 60))
+    assert ranged.series[0].values == [9.0]
+    raw_range = service.run('cpu{host="a"}', RangeSpec(at, at, 10))
+    assert raw_range.series[0].values == [0.0]

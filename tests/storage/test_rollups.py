@@ -64,7 +64,14 @@ def expected_cells(
         if t < before:
             out.setdefault(t // size * size, []).append((t, v))
     return {
-        b: (len(ps), sum(v for _, v in ps), min(v for _, v in ps), max(v for _, v in ps), ps[0][1], ps[-1][1])
+        b: (
+            len(ps),
+            sum(v for _, v in ps),
+            min(v for _, v in ps),
+            max(v for _, v in ps),
+            ps[0][1],
+            ps[-1][1],
+        )
         for b, ps in out.items()
     }
 
@@ -81,10 +88,16 @@ def _same(got: dict[int, tuple[Any, ...]], want: dict[int, tuple[Any, ...]]) -> 
     assert got.keys() == want.keys()
     for bucket, cell in want.items():
         assert got[bucket][0] == cell[0]
-        assert np.allclose(got[bucket][1:], cell[1:], rtol=1e-12, atol=1e-9), (bucket, got[bucket], cell)
+        assert np.allclose(got[bucket][1:], cell[1:], rtol=1e-12, atol=1e-9), (
+            bucket,
+            got[bucket],
+            cell,
+        )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     seconds=st.lists(st.integers(0, 3 * 3600 - 1), min_size=1, max_size=80, unique=True),
     data=st.data(),
@@ -115,7 +128,10 @@ def test_rollups_equal_aggregates_of_raw_points(
             rolled = {int(r[0]): tuple(r[1:]) for r in rows}
             complete = now // size * size
             if resolution is Resolution.HOUR:
-                complete = min(complete, now // BUCKET[Resolution.MINUTE] * BUCKET[Resolution.MINUTE] // size * size)
+                complete = min(
+                    complete,
+                    now // BUCKET[Resolution.MINUTE] * BUCKET[Resolution.MINUTE] // size * size,
+                )
             _same(rolled, expected_cells(points, size, complete))
     finally:
         store.close()
@@ -157,7 +173,7 @@ def test_hours_are_built_from_minutes_and_wait_for_them(store: Any) -> None:
     with store._cursor() as cursor:
         hours = cursor.execute('SELECT epoch_us("time") FROM rollup_1h ORDER BY 1').fetchall()
         minutes_sum = cursor.execute(
-            "SELECT sum(count), sum(sum) FROM rollup_1m WHERE epoch_us(\"time\") < $h",
+            'SELECT sum(count), sum(sum) FROM rollup_1m WHERE epoch_us("time") < $h',
             {"h": T0_US + 2 * 3600 * US},
         ).fetchone()
         hours_sum = cursor.execute("SELECT sum(count), sum(sum) FROM rollup_1h").fetchone()
@@ -165,7 +181,9 @@ def test_hours_are_built_from_minutes_and_wait_for_them(store: Any) -> None:
     assert minutes_sum is not None and hours_sum is not None
     assert minutes_sum[0] == hours_sum[0]
     assert minutes_sum[1] == pytest.approx(hours_sum[1])
-    _same(fetched(store, sid, Resolution.HOUR), expected_cells(points, BUCKET[Resolution.HOUR], 2**62))
+    _same(
+        fetched(store, sid, Resolution.HOUR), expected_cells(points, BUCKET[Resolution.HOUR], 2**62)
+    )
     assert store.roll_up(T0 + timedelta(hours=2, minutes=30, seconds=59)) == {}
 
 

@@ -10,14 +10,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from conftest import make_settings
 from radiator.core.schema import points_batch
 from radiator.core.telemetry import Signal
 from radiator.core.types import MetricKind, Point
 from radiator.identity import Scope
 from radiator.runtime import Runtime
 from radiator.web import create_app
-
-from conftest import make_settings
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 RANGE = {"start": "2026-11-01T00:10:00Z", "end": "2026-11-01T00:20:00Z", "step": "1m"}
@@ -30,7 +29,13 @@ def _points(base: datetime) -> list[Point]:
         t = base + timedelta(seconds=10 * i)
         for service in ("checkout", "search"):
             points.append(
-                Point("http.requests", 1.0, t, {"service": service, "status": "200"}, MetricKind.COUNTER)
+                Point(
+                    "http.requests",
+                    1.0,
+                    t,
+                    {"service": service, "status": "200"},
+                    MetricKind.COUNTER,
+                )
             )
         points.append(Point("queue.depth", float(i % 10), t, {"queue": "mail"}, MetricKind.GAUGE))
     return points
@@ -49,7 +54,9 @@ def _post(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
 def test_range_query_returns_series_on_the_step_grid(
     client: TestClient, admin_headers: dict[str, str], stored: Runtime
 ) -> None:
-    response = _post(client, admin_headers, expr="sum by (service) (rate(http.requests[5m]))", **RANGE)
+    response = _post(
+        client, admin_headers, expr="sum by (service) (rate(http.requests[5m]))", **RANGE
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["step"] == 60.0
@@ -77,7 +84,12 @@ def test_instant_query_returns_one_value_per_series(
     assert result["type"] == "vector"
     assert result["time"] == T0.timestamp() + 305
     assert result["series"] == [
-        {"labels": {"__name__": "queue.depth", "queue": "mail"}, "value": 0.0, "values": None, "times": None}
+        {
+            "labels": {"__name__": "queue.depth", "queue": "mail"},
+            "value": 0.0,
+            "values": None,
+            "times": None,
+        }
     ]
     scalar = _post(client, admin_headers, expr="1 / 0", end="2026-11-01T00:05:05Z", instant=True)
     assert scalar.json()["results"][0]["type"] == "scalar"
@@ -95,7 +107,7 @@ def test_a_bad_single_expression_is_a_400_problem_with_its_position(
     assert problem["status"] == 400
     error = problem["errors"][0]
     assert error["field"] == "query"
-    assert (error["line"], error["column"]) == (2, 5)
+    assert (error["position"], error["line"], error["column"]) == (20, 2, 5)
     assert "line 2, column 5" in problem["detail"]
 
 
@@ -172,9 +184,7 @@ def test_invalid_requests_are_422_naming_the_field(
         assert response.json()["errors"][0]["field"].startswith(field), (body, response.text)
 
 
-def test_auth_is_required(
-    client: TestClient, token_for: Any, admin: str, stored: Runtime
-) -> None:
+def test_auth_is_required(client: TestClient, token_for: Any, admin: str, stored: Runtime) -> None:
     body = {"expr": "queue.depth", **RANGE}
     assert client.post(URL, json=body).status_code == 401
     assert client.get("/api/v1/metric-names").status_code == 401
@@ -230,11 +240,13 @@ def test_a_query_over_the_time_limit_is_a_503(
     slow_client: tuple[TestClient, Runtime], token_for: Any
 ) -> None:
     client, runtime = slow_client
-    from radiator.identity import ApiTokenCreate, Role, UserCreate
     from radiator.core.caller import SYSTEM
+    from radiator.identity import ApiTokenCreate, Role, UserCreate
 
     runtime.identity.create_user(UserCreate(username="slow", password="x" * 16, role=Role.ADMIN))
-    token = runtime.identity.create_token("slow", ApiTokenCreate(name="t", scopes=[Scope.READ]), SYSTEM)
+    token = runtime.identity.create_token(
+        "slow", ApiTokenCreate(name="t", scopes=[Scope.READ]), SYSTEM
+    )
     headers = {"Authorization": f"Bearer {token.secret}"}
     runtime.telemetry.append(Signal.POINTS, points_batch(_points(T0)))
     response = client.post(URL, json={"expr": "sum(queue.depth)", **RANGE}, headers=headers)
@@ -246,3 +258,35 @@ def test_a_query_over_the_time_limit_is_a_503(
     )
     assert multi.status_code == 200
     assert multi.json()["results"][0]["error"]["code"] == "query_timeout"
+
+
+def test_instant_range_selector_and_default_range(
+    client: TestClient, admin_headers: dict[str, str], runtime: Runtime
+) -> None:
+    recent = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20)
+    runtime.telemetry.append(Signal.POINTS, points_batch(_points(recent)))
+    raw = _post(
+        client,
+        admin_headers,
+        expr='queue.depth{queue="mail"}[30s]',
+        end=(recent + timedelta(seconds=100)).isoformat(),
+        instant=True,
+    )
+    assert raw.status_code == 200, raw.text
+    [result] = raw.json()["results"]
+    assert result["type"] == "matrix"
+    [series] = result["series"]
+    assert series["times"] == [(recent + timedelta(seconds=s)).timestamp() for s in (80, 90, 100)]
+    assert series["values"] == [8.0, 9.0, 0.0]
+    # No start/end: the last hour; no step: 3600 s over 1000 px -> 5 s.
+    default = _post(client, admin_headers, expr="sum(queue.depth)")
+    body = default.json()
+    assert default.status_code == 200, default.text
+    assert body["step"] == 5.0
+    assert 3595 <= body["end"] - body["start"] <= 3600
+    assert abs(body["end"] - datetime.now(UTC).timestamp()) < 600
+    values = body["results"][0]["series"][0]["values"]
+    assert len(values) == len(body["results"][0]["times"])
+    assert any(v is not None for v in values)
+    wide = _post(client, admin_headers, expr="sum(queue.depth)", start="now-6h", width=360)
+    assert wide.json()["step"] == 60.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -79,6 +80,31 @@ def schedules() -> None:
                 f"[yellow]{escape(schedule.name)}: not shared, only {only} takes part[/]",
                 soft_wrap=True,
             )
+
+
+@app.command("report")
+def report(
+    schedule: Annotated[str, typer.Argument(help="Schedule name.")],
+    days: Annotated[int, typer.Option(min=1, max=400, help="Days back from now.")] = 28,
+) -> None:
+    """Shift load against the SRE ceilings: pages per 12-hour shift, share of time on call."""
+    end = datetime.now(UTC)
+    with open_runtime(settings_or_exit()) as runtime:
+        load = runtime.oncall.report(schedule, end - timedelta(days=days), end)
+    table = Table("person", "discipline", "hours on call", "share")
+    for person in load.people:
+        share = f"{person.share:.1%}" + (" [red]over 25 %[/]" if person.over else "")
+        table.add_row(escape(person.user), str(person.discipline or ""), f"{person.hours:g}", share)
+    console.print(table)
+    busy = [s for s in load.shifts if s.over]
+    for shift in busy:
+        console.print(
+            f"[red]{shift.start:%Y-%m-%d %H:%M} {escape(shift.user or 'gap')}: "
+            f"{shift.pages} pages in 12 hours (ceiling {load.max_pages_per_shift})[/]",
+            soft_wrap=True,
+        )
+    if not busy:
+        console.print(f"no 12-hour shift had more than {load.max_pages_per_shift} pages")
 
 
 @channel_app.command("list")

@@ -117,6 +117,31 @@ class _Recorder:
         self.events: list[Event] = []
         self.logs: list[LogRecord] = []
 
+    def _pipeline(
+        self, service: DemoService, at_us: int, version: str, commit: str, actor: str
+    ) -> None:
+        """The build and test run that came before a deploy, as CI would report them."""
+        link = f"https://ci.example.com/acme/{service.name}/{commit}"
+        passed = 180 + self.rng.randrange(60)
+        for kind, minutes, title, attributes in (
+            (EventKind.BUILD, 9, f"Build {service.name} {version}",
+             {"status": "passed", "commit": commit, "duration_s": 140 + self.rng.randrange(60)}),
+            (EventKind.TEST_RUN, 6, f"Tests {service.name} {version}",
+             {"status": "passed", "passed": passed, "failed": 0, "commit": commit}),
+        ):  # fmt: skip
+            self.events.append(
+                Event(
+                    kind=kind,
+                    title=title,
+                    time=from_us(at_us - minutes * 60_000_000),
+                    service=service.name,
+                    environment="ci",
+                    actor=actor,
+                    attributes=attributes,
+                    links=[link],
+                )
+            )
+
     def deploy(
         self, service: DemoService, at_us: int, version: str, actor: str, **extra: object
     ) -> None:
@@ -128,6 +153,8 @@ class _Recorder:
             if rollback
             else f"Deploy {service.name} {version}"
         )
+        if not rollback:
+            self._pipeline(service, at_us, version, commit, actor)
         self.events.append(
             Event(
                 kind=EventKind.DEPLOY,

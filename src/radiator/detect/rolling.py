@@ -130,6 +130,10 @@ class Ring:
             return self._buf[: self.count].copy()
         return np.concatenate((self._buf[self._next :], self._buf[: self._next]))
 
+    @property
+    def size(self) -> int:
+        return len(self._buf)
+
     def raw(self) -> FloatArray:
         """The stored values in storage order (a view): enough for medians and means."""
         return self._buf[: self.count]

@@ -172,19 +172,20 @@ class SeasonalDetector(BaseDetector):
         """The seasonal offset at every point: the median over the last ``seasons`` cycles of
         the value at the same phase less the mean of the cycle that ended there."""
         out = np.full(len(x), np.nan)
-        levels: dict[int, FloatArray] = {}
         for lo, hi in segments(periods):
             period = int(periods[lo])
             if period == 0:
                 continue
-            if period not in levels:
-                levels[period] = x - _trailing_level(x, period)
-            offsets = levels[period]
+            # Offsets are needed from `seasons` cycles back, each with a cycle before it.
+            base = max(0, lo - (self.seasons + 1) * period + 1)
+            part = x[base:hi]
+            offsets = part - _trailing_level(part, period)
             lags = np.full((hi - lo, self.seasons), np.nan)
             for j in range(1, self.seasons + 1):
                 start = max(lo, j * period)  # the first point with a value j cycles back
                 if start < hi:
-                    lags[start - lo :, j - 1] = offsets[start - j * period : hi - j * period]
+                    src = start - j * period - base
+                    lags[start - lo :, j - 1] = offsets[src : src + hi - start]
             ordered = np.sort(lags, axis=1)  # NaN sort last
             count = np.sum(np.isfinite(lags), axis=1)
             pick = np.take_along_axis(ordered, (count // 2)[:, None], axis=1)[:, 0]
@@ -280,7 +281,7 @@ class Deseasoner:
         """Offsets of the held values for a new period, and the running sums."""
         held = self._history.values()
         offsets = held - _trailing_level(held, self.period)
-        self._offsets = Ring(len(self._offsets._buf))
+        self._offsets = Ring(self._offsets.size)
         for value in offsets.tolist():
             self._offsets.push(value)
         window = held[-self.period :]

@@ -56,8 +56,13 @@ class WindowIndex:
     def __init__(
         self, series_of: IntArray, ends: IntArray, series: int, times: IntArray, range_us: int
     ) -> None:
-        base = int(min(ends.min(initial=0), times.min(initial=0) - range_us))
-        span = int(max(ends.max(initial=0), times.max(initial=0)) - base + 1)
+        # Keys are offsets from the earliest instant involved (not from the epoch), so the
+        # span is the query's range and many series fit in 64 bits.
+        base = int(times.min()) - range_us
+        top = int(times.max())
+        if len(ends):
+            base, top = min(base, int(ends.min())), max(top, int(ends.max()))
+        span = top - base + 1
         if series * span >= 2**62:
             raise OverflowError("too many series over too long a range for one window index")
         keys = series_of * span + (ends - base)

@@ -51,7 +51,7 @@ class BacktestRequest(BaseModel):
     start: TimeValue = Field("now-7d", description="RFC 3339, epoch s, or now-30d.")
     end: TimeValue = Field("now", description="RFC 3339, epoch s, or now.")
     step: TimeValue = Field("1m", description="Seconds or a duration (evaluation step).")
-    rule: AlertRuleCreate | None = Field(None, description="Only for /alert-rules/backtest.")
+    rule: AlertRuleCreate | None = Field(None, description="Only for /alert-rule-backtests.")
 
 
 class GroupRead(BaseModel):
@@ -109,7 +109,7 @@ def create_rule(
 
 
 @router.post(
-    "/alert-rules/backtest",
+    "/alert-rule-backtests",
     tags=["alerts"],
     summary="Backtest a rule definition before creating it",
     responses=problem_responses(503),

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from radiator.errors import ConflictError, NotFoundError
-from radiator.oncall import OnCall, Page, PageStatus, Shift
+from radiator.oncall import MAX_PAGES_PER_SHIFT, MAX_SHARE, OnCall, Page, PageStatus, Shift
 from radiator.web.deps import RuntimeDep
 from radiator.web.ui.common import page_user, render, templates, to_login
 
@@ -24,7 +24,12 @@ def _schedule_rows(runtime: RuntimeDep, now: datetime) -> list[dict[str, Any]]:
     for schedule in runtime.oncall.list_schedules():
         current: OnCall = runtime.oncall.oncall_at(schedule.name, now)
         shifts: list[Shift] = runtime.oncall.shifts(schedule.name, now, now + timedelta(days=7))
-        rows.append({"schedule": schedule, "now": current, "shifts": shifts})
+        # Shift load of the last four weeks against the SRE ceilings.
+        load = runtime.oncall.report(schedule.name, now - timedelta(days=28), now)
+        busy = [s for s in load.shifts if s.over]
+        rows.append(
+            {"schedule": schedule, "now": current, "shifts": shifts, "load": load, "busy": busy}
+        )
     return rows
 
 
@@ -47,6 +52,8 @@ def oncall_page(request: Request, runtime: RuntimeDep) -> Response:
         services=runtime.oncall.oncall_now(at=now),
         schedules=_schedule_rows(runtime, now),
         pages=sorted(open_pages, key=lambda p: p.triggered_at, reverse=True),
+        max_pages=MAX_PAGES_PER_SHIFT,
+        max_share=MAX_SHARE,
     )
 
 

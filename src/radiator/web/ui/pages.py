@@ -3,28 +3,29 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
-from pathlib import Path
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
-from radiator.core.telemetry import Aggregation, BucketQuery, Signal
+from radiator.core.telemetry import Aggregation, BucketQuery, EventFilter, Signal
 from radiator.core.types import TimeRange
+from radiator.deploys.pipeline import PipelineSummary, summarise_pipeline
 from radiator.errors import AuthenticationError, NotFoundError, RateLimitedError
 from radiator.identity import Principal, Scope, Session
 from radiator.web.deps import SESSION_COOKIE, RuntimeDep, caller_of, same_secret
 from radiator.web.routers.auth import set_session_cookie
+from radiator.web.ui.common import templates
+from radiator.web.ui.services import service_states
 
 __all__ = ["HTTP_REQUESTS_METRIC", "router", "templates"]
 
 HTTP_REQUESTS_METRIC = "http.server.requests"
 _LOGIN_CSRF_COOKIE = "radiator_login_csrf"
 
-templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 router = APIRouter(include_in_schema=False)
 
 
@@ -143,6 +144,19 @@ def _traffic(runtime: RuntimeDep) -> dict[str, str]:
     }
 
 
+def _pipeline(runtime: RuntimeDep) -> PipelineSummary:
+    """Today's deploys, builds and tests, and incidents of the last week still open."""
+    now = datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    kinds = ("deploy", "build", "test_run")
+    today = runtime.telemetry.query_events(
+        EventFilter(TimeRange(midnight, now + timedelta(seconds=1)), kinds=kinds, limit=1000)
+    )
+    week = TimeRange(now - timedelta(days=7), now + timedelta(seconds=1))
+    incidents = runtime.telemetry.query_events(EventFilter(week, kinds=("incident",), limit=1000))
+    return summarise_pipeline([*today, *incidents])
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, runtime: RuntimeDep) -> Response:
     found = _session(request, runtime)
@@ -153,12 +167,17 @@ def home(request: Request, runtime: RuntimeDep) -> Response:
     caller = caller_of(request, principal.actor)
     runtime.identity.authorize(principal, Scope.READ, caller, f"GET {request.url.path}")
     last_hour = TimeRange.last(timedelta(hours=1))
+    states = service_states(runtime)
     context = {
         "principal": principal,
         "csrf_token": session.csrf_token,
         "teams": runtime.catalog.list_teams(),
         "services": runtime.catalog.list_services(),
         "traffic": _traffic(runtime),
+        "states": states,
+        "state_counts": Counter(state for state, _ in states.values()),
+        "pipeline": _pipeline(runtime),
+        "oncall": [entry for entry in runtime.oncall.oncall_now() if entry.user],
         "point_count": f"{runtime.telemetry.count(Signal.POINTS, last_hour):,}",
     }
     return templates.TemplateResponse(request, "home.html", context)
