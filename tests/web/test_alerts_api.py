@@ -123,7 +123,9 @@ def test_backtest_of_a_stored_rule_and_of_a_definition(
     (interval,) = result.json()["intervals"]
     assert interval["open"] is True and interval["labels"] == {"host": "a"}
     draft = {**RULE, "name": "draft", "condition": {"kind": "threshold", "op": ">", "value": 50}}
-    tested = client.post("/api/v1/alert-rule-backtests", json={**body, "rule": draft}, headers=admin_headers)
+    tested = client.post(
+        "/api/v1/alert-rule-backtests", json={**body, "rule": draft}, headers=admin_headers
+    )
     assert tested.status_code == 200 and tested.json()["firings"] == 0
     backwards = client.post(
         f"{RULES}/cpu-high/backtest", json={"start": "now", "end": "now-1h"}, headers=admin_headers

@@ -165,10 +165,14 @@ def test_tail_through_the_test_client_ends_after_max_seconds(
     )
 
     assert answer.status_code == 200
-    data = [
-        orjson.loads(line[6:]) for line in answer.text.splitlines() if line.startswith("data: ")
+    blocks = [block.splitlines() for block in answer.text.split("\n\n") if block]
+    assert blocks[0] == [": tail started"]
+    events = [(b[0], orjson.loads(b[1].removeprefix("data: "))) for b in blocks[1:]]
+    assert events == [
+        ("event: log", {**events[0][1], "message": "m0", "level": "ERROR"}),
+        ("event: log", {**events[1][1], "message": "m2", "level": "FATAL"}),
+        ("event: ready", {"backfilled": 2}),
     ]
-    assert [d["message"] for d in data] == ["m0", "m2"]
 
 
 def test_tail_refuses_bad_parameters_and_anonymous_callers(
