@@ -16,13 +16,13 @@ from radiator.config import Settings
 from radiator.core.schema import events_batch
 from radiator.core.telemetry import Signal, TelemetryStore
 from radiator.core.types import Event
+from radiator.dashboards import DashboardService
 from radiator.identity import IdentityService, LoginLimiter
 from radiator.ingest import IngestPipeline, SelfMetrics, SeriesLimiter
 from radiator.ingest.otlp import OtlpReceiver
 from radiator.ingest.prometheus_remote import RemoteWriteReceiver
 from radiator.notify import NotifyService
 from radiator.oncall import OncallService, ShiftReport
-from radiator.dashboards import DashboardService
 from radiator.query.engine import Limits
 from radiator.query.service import QueryService
 from radiator.storage.delivery import default_transports

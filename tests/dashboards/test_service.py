@@ -92,7 +92,7 @@ def test_file_dashboards_sync_and_are_read_only(runtime: Runtime) -> None:
     report = runtime.dashboards.sync_files([("a.yaml", BOARD)])
     assert report.loaded == ["checkout"] and not report.errors
     assert runtime.dashboards.get("checkout").source == "file"
-    with pytest.raises(ConflictError, match="a.yaml"):
+    with pytest.raises(ConflictError, match=r"a\.yaml"):
         runtime.dashboards.delete("checkout")
     # A broken edit of the file keeps the last good version and says why.
     broken = runtime.dashboards.sync_files(

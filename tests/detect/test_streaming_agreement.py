@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -55,3 +57,24 @@ def test_a_found_period_is_the_same_in_both_forms(name: str) -> None:
 
     np.testing.assert_allclose(streamed, batch.scores, rtol=0, atol=1e-9)
     assert "cycle" in " ".join(batch.reason(i) for i in range(800, 1200))
+
+
+@pytest.mark.parametrize("name", ["ensemble", "ks", "zscore"])
+def test_streaming_memory_stays_bounded(name: str) -> None:
+    rng = np.random.default_rng(1)
+    stream = make_detector(name).stream()
+    values = (
+        100 + 20 * np.sin(np.arange(24_000) * 2 * np.pi / 96) + rng.normal(0, 3, 24_000)
+    ).tolist()
+    for v in values[:12_000]:  # past the last period estimate (8,192 points)
+        stream.update(v, None)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for v in values[12_000:]:
+            stream.update(v, None)
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    assert grown < 64 * 1024, f"{name} grew by {grown} bytes over 12,000 points"

@@ -99,6 +99,7 @@ def test_backfill_sends_the_newest_records_oldest_first_then_only_new_ones(
     events = sim.run(backfill=2)
 
     assert events[0] == ": tail started\n\n"
+    assert events[3] == 'event: ready\ndata: {"backfilled": 2}\n\n'
     assert _messages(events) == ["old 3", "old 4", "new 1", "new 2", "new 3"]
 
 

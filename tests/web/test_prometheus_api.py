@@ -52,7 +52,7 @@ def token(seeded: Runtime, admin: str, token_for) -> str:  # type: ignore[no-unt
 
 def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     assert PROMTOOL.exists(), "Debian's prometheus package is missing; scripts/test installs it"
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [str(PROMTOOL), "query", *args], capture_output=True, text=True, timeout=60, check=False
     )
 
@@ -181,7 +181,7 @@ def test_credentials_are_required(server: str) -> None:
 def test_radiator_query_cli_prints_each_series_latest_value(server: str, token: str) -> None:
     from support import RADIATOR
 
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [RADIATOR, "query", "sum by (service) (increase(http.requests[1h]))", "--url", server],
         env={"RADIATOR_TOKEN": token, "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
         capture_output=True,
@@ -194,7 +194,7 @@ def test_radiator_query_cli_prints_each_series_latest_value(server: str, token: 
     latest = re.search(r'\{service="checkout"\} +│ +(\d+)', result.stdout)
     assert latest is not None, result.stdout
     assert 717 <= int(latest.group(1)) <= 720
-    bad = subprocess.run(  # noqa: S603
+    bad = subprocess.run(
         [RADIATOR, "query", "sum(", "--url", server],
         env={"RADIATOR_TOKEN": token, "PATH": "/usr/bin:/bin"},
         capture_output=True,

@@ -17,8 +17,8 @@ import uvicorn
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from radiator import __version__
-from radiator.cli import alerts as alerts_cli
 from radiator.cli import agent, archive, configdocs, doctor, logmetrics, oncall, tokens, users
+from radiator.cli import alerts as alerts_cli
 from radiator.cli import detect as detect_cli
 from radiator.cli import query as query_cli
 from radiator.cli.common import console, fail, open_runtime, settings_or_exit

@@ -42,8 +42,8 @@ from radiator.web.routers import (
 )
 from radiator.web.udp import StatsdServer
 from radiator.web.ui import alerts as alerts_page
-from radiator.web.ui import events as events_page
 from radiator.web.ui import dashboards as dashboards_page
+from radiator.web.ui import events as events_page
 from radiator.web.ui import explore as explore_page
 from radiator.web.ui import logs as logs_page
 from radiator.web.ui import pages

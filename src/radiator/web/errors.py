@@ -207,15 +207,17 @@ async def _radiator_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RadiatorError)
     status = _status_of(exc)
     headers: dict[str, str] = {}
-    errors = None
+    errors: list[dict[str, Any]] | None = None
     if isinstance(exc, RateLimitedError | OverloadedError):
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))
     if isinstance(exc, AuthenticationError):
         headers["WWW-Authenticate"] = 'Bearer realm="radiator"'
     if isinstance(exc, InvalidInputError) and exc.field:
-        errors = [{"field": exc.field, "message": exc.message}]
-        where = {k: exc.details[k] for k in ("position", "line", "column") if k in exc.details}
-        errors[0].update(where)
+        entry: dict[str, Any] = {"field": exc.field, "message": exc.message}
+        entry.update(
+            {k: exc.details[k] for k in ("position", "line", "column") if k in exc.details}
+        )
+        errors = [entry]
     if status >= 500:
         _log.error("request %s failed: %s", _rid(request), exc.message)
     return problem_response(

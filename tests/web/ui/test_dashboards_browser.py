@@ -41,7 +41,7 @@ def test_the_service_overview_draws_golden_signals_for_a_chosen_service(
 
 
 def test_building_a_panel_in_the_ui_saves_it_and_keeps_the_view_in_the_url(page: Page) -> None:
-    slug = new_dashboard(page)
+    new_dashboard(page)
     page.get_by_test_id("add-panel-button").click()
     editor = page.get_by_test_id("panel-editor")
     editor.get_by_label("Title").fill("Requests by service")
