@@ -111,7 +111,7 @@ def make_token(env: dict[str, str], cwd: Path) -> str:
 
 
 CHART_SCRIPT = """
-() => {
+async () => {
   const n = 100000, t0 = 1.7e9;
   const times = new Array(n), values = new Array(n);
   for (let i = 0; i < n; i++) {
@@ -123,6 +123,8 @@ CHART_SCRIPT = """
   document.body.appendChild(box);
   const started = performance.now();
   const chart = RadiatorChart.render(box, result, [], { height: 300 });
+  // Until the frame after next: the chart is drawn and painted.
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
   const elapsed = performance.now() - started;
   chart.destroy(); box.remove();
   return elapsed;

@@ -137,3 +137,13 @@ def test_bad_backtest_ranges_name_the_field(alerts: AlertService) -> None:
     with pytest.raises(InvalidInputError) as caught:
         alerts.backtest(threshold_rule(), T0, T0 + timedelta(days=300), 1)
     assert caught.value.field == "step"
+
+
+def test_a_rule_already_firing_when_the_range_starts_counts_from_the_start(
+    runtime: Runtime, alerts: AlertService
+) -> None:
+    append_points(runtime, "cpu", [9.0] * 180, T0)
+    result = alerts.backtest(threshold_rule(), T0 + timedelta(hours=1), T0 + timedelta(hours=2), 60)
+    (interval,) = result.intervals
+    assert interval.start <= T0 + timedelta(hours=1) and interval.open is False
+    assert result.firings == 1 and result.firing_share > 0.95

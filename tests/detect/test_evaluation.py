@@ -115,3 +115,13 @@ def test_the_default_detector_does_best_and_beats_a_naive_threshold(
     assert report.best() == DEFAULT_DETECTOR
     markdown = report_markdown(report)
     assert f"| {DEFAULT_DETECTOR} |" in markdown and "### F1 by anomaly type" in markdown
+
+
+def test_spikes_go_up_and_dips_go_down() -> None:
+    for seed in range(5):
+        up, down = (
+            generate_series("gaussian", "spike", seed),
+            generate_series("gaussian", "dip", seed),
+        )
+        assert all(np.nanmin(up.values[s:e]) > 110 for s, e in up.windows)
+        assert all(np.nanmax(down.values[s:e]) < 90 for s, e in down.windows)

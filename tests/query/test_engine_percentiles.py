@@ -19,6 +19,7 @@ from .test_engine_reference import (
     as_dict,
     assert_rows_equal,
     at,
+    dt,
     evaluate,
     gauge,
     key,
@@ -145,10 +146,13 @@ def test_histogram_quantile_out_of_range_phi_and_missing_inf_bucket() -> None:
     assert no_inf == {}
 
 
+@pytest.mark.parametrize("rolled_up", [False, True])
 @pytest.mark.parametrize("percent", [50, 90, 99])
-def test_pnn_on_a_histogram_merges_buckets_per_step(percent: int) -> None:
+def test_pnn_on_a_histogram_merges_buckets_per_step(percent: int, rolled_up: bool) -> None:
     series, observed = histogram_series("http.server.duration", 11, ["a", "b"], 3600)
     store = store_with(series)
+    if rolled_up:  # else every bucket is aggregated from raw points at read time
+        store.roll_up(dt(at(2400)))
     start, end, step = at(600), at(3600), 5 * MINUTE
     phi = percent / 100
     got = as_dict(evaluate(store, f"p{percent}(http.server.duration)", start, end, step))

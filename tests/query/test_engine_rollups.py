@@ -281,3 +281,42 @@ def test_quantile_over_time_over_rollups_brackets_the_exact_ranks(
             rank = phi * (len(values) - 1)
             low, high = values[math.floor(rank)], values[math.ceil(rank)]
             assert _within(float(value), low, high), (t, value, low, high)
+
+
+class _Spy:
+    """A MetricSource that records the resolution of every cell read."""
+
+    def __init__(self, store: object) -> None:
+        self.store = store
+        self.reads: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    def fetch_cells(self, sids: object, time_range: object, resolution: object) -> object:
+        self.reads.append(str(resolution))
+        return self.store.fetch_cells(sids, time_range, resolution)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("query", "step_s", "start_s", "instant", "expected"),
+    [
+        ("avg_over_time(g[1h])", 3600, 7200, False, "1h"),
+        ("avg_over_time(g[2h] offset 1h)", 3600, 7200, False, "1h"),
+        ("rate(g[5m])", 3600, 7200, False, "1m"),  # the window is not whole hours
+        ("g", 3600, 7200, False, "1m"),  # the 5-minute look-back
+        ("g", 60, 7200, False, "1m"),
+        ("avg_over_time(g[90s])", 60, 7200, False, "raw"),
+        ("avg_over_time(g[5m] offset 30s)", 60, 7200, False, "raw"),
+        ("avg_over_time(g[5m])", 60, 7230, False, "raw"),  # the start is not whole minutes
+        ("avg_over_time(g[5m])", 30, 7200, False, "raw"),
+        ("avg_over_time(g[30s])", 60, 7200, False, "raw"),
+        ("avg_over_time(g[1h])", 3600, 7200, True, "raw"),  # instant queries read points
+    ],
+)
+def test_resolution_follows_the_documented_rule(
+    query: str, step_s: int, start_s: int, instant: bool, expected: str
+) -> None:
+    spy = _Spy(store_with([gauge("g", [(at(s), 1.0) for s in range(0, 14400, 45)])]))
+    evaluate(spy, query, at(start_s), at(start_s + 2 * step_s), step_s * S, instant=instant)
+    assert spy.reads == [expected]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,31 @@ def test_removing_a_file_removes_its_rules_and_file_rules_cannot_be_deleted(
     missing = runner.invoke(app, ["log-metrics", "delete", "sql_failures"])
     assert missing.exit_code == 1
     assert "no log metric rule named 'sql_failures'" in missing.output
+
+
+def test_commands_work_while_another_process_holds_the_telemetry_store(
+    runner: CliRunner, rules: Path, tmp_path: Path
+) -> None:
+    telemetry = tmp_path / "data" / "telemetry.duckdb"
+    telemetry.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+            "sys.stdin.read()",
+            str(telemetry),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+
+        applied = runner.invoke(app, ["log-metrics", "apply", str(rules)])
+        listed = runner.invoke(app, ["log-metrics", "list"], env={"COLUMNS": "200"})
+    finally:
+        holder.communicate("", timeout=30)
+    assert applied.exit_code == 0, applied.output
+    assert "logs.sql_failures" in listed.output

@@ -172,6 +172,7 @@ INVALID = [
     ({"expr": "x", "start": "2026-11-01T01:00:00Z", "end": "2026-11-01T00:00:00Z"}, "end"),
     ({"expr": ""}, "body.expr"),
     ({"expr": "x", "width": 0}, "body.width"),
+    ({"queries": [{"id": str(i), "expr": "x"} for i in range(51)]}, "body.queries"),
 ]
 
 

@@ -73,7 +73,7 @@ def firing_intervals(
 ) -> list[FiringInterval]:
     """Firing intervals of one label set: a run of active steps fires once it lasted
     ``for_seconds``, and ends at the first inactive step (or the end of the range).
-    Only firings starting at or after ``first`` count."""
+    A firing that began before ``first`` counts from ``first``."""
     found = []
     size = len(times)
     for begin, stop in _runs(states.active):
@@ -82,8 +82,10 @@ def firing_intervals(
         if fire_at > last + 1e-9:
             continue
         fire_index = int(np.searchsorted(times, fire_at - 1e-9))
-        if times[fire_index] < first:
-            continue
+        if times[fire_index] < first:  # already firing when the range starts: from there
+            fire_index = int(np.searchsorted(times, first - 1e-9))
+            if fire_index >= stop:
+                continue
         ends = times[stop] if stop < size else last + step
         window = states.values[fire_index:stop]
         peak = float(np.nanmax(window)) if np.isfinite(window).any() else None

@@ -12,6 +12,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -59,7 +60,9 @@ class Cycler:
         events: EventSink,
         pager: AlertPager | None,
         step_seconds: float,
+        workers: int = 4,
     ) -> None:
+        self._workers = workers
         self._store = store
         self._runner = runner
         self._events = events
@@ -100,19 +103,23 @@ class Cycler:
     def _answers(
         self, rules: Sequence[AlertRule], now: datetime, report: CycleReport
     ) -> dict[QueryKey, Matrix | str]:
-        """Each distinct query once: its matrix, or the error text."""
-        answers: dict[QueryKey, Matrix | str] = {}
-        for rule in rules:
-            for key in rule_queries(rule).values():
-                if key in answers:
-                    continue
-                try:
-                    answers[key] = matrix_of(run_key(self._runner, key, now, now, self._step))
-                except RadiatorError as exc:
-                    answers[key] = f"{exc.__class__.__name__}: {exc.message}"
-                    report.failed_queries += 1
-        report.queries = len(answers)
-        return answers
+        """Each distinct query once (several at a time): its matrix, or the error text."""
+        keys = list(dict.fromkeys(k for rule in rules for k in rule_queries(rule).values()))
+
+        def answer(key: QueryKey) -> Matrix | str:
+            try:
+                return matrix_of(run_key(self._runner, key, now, now, self._step))
+            except RadiatorError as exc:
+                return f"{exc.__class__.__name__}: {exc.message}"
+
+        if len(keys) > 1 and self._workers > 1:
+            with ThreadPoolExecutor(self._workers, thread_name_prefix="alert-query") as pool:
+                found = list(pool.map(answer, keys))
+        else:
+            found = [answer(key) for key in keys]
+        report.queries = len(keys)
+        report.failed_queries = sum(1 for item in found if isinstance(item, str))
+        return dict(zip(keys, found, strict=True))
 
     def _broken(
         self, rule: AlertRule, error: str, now: datetime, report: CycleReport

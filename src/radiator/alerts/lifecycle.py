@@ -135,6 +135,8 @@ def _step(rule: AlertRule, alert: Alert, obs: Observation | None, now: datetime)
         seconds=rule.for_seconds
     ):
         return Change(alert, {**values, "state": AlertState.FIRING, "fired_at": now}, "firing")
+    if obs.value == alert.value:
+        return None  # nothing to write: a steady alert costs no update per cycle
     return Change(alert, values, "")
 
 

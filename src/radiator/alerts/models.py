@@ -338,7 +338,7 @@ class Alert(BaseModel):
     acknowledged_by: str = ""
     resolved_at: datetime | None = None
     resolved_by: str = Field("", description="Empty when the condition cleared on its own.")
-    last_seen_at: datetime
+    last_seen_at: datetime = Field(description="When an evaluation last changed its value.")
     suppressed_by: str = Field("", description="silence:ID, maintenance:ID or inhibited:ID.")
     page_id: int | None = None
     group_key: str = ""

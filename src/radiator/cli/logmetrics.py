@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -9,17 +11,37 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from radiator.cli.common import console, err_console, fail, open_runtime, settings_or_exit
+from radiator.audit import AuditLog
+from radiator.cli.common import console, err_console, fail, settings_or_exit
 from radiator.core.caller import Caller
 from radiator.errors import InvalidInputError, RadiatorError
-from radiator.jobs.logmetrics import log_metric_service, read_rule_files, sync_rule_directory
+from radiator.jobs.logmetrics import read_rule_files, sync_rule_directory
 from radiator.query.logmetrics_files import parse_rule_file
+from radiator.query.logmetrics_service import LogMetricService
+from radiator.storage.state import Database, SqlAuditStore, SqlLogMetricStore
 
 app = typer.Typer(
     help="Log metrics: rules counting log records into metrics (see docs/logs.md).",
     no_args_is_help=True,
 )
 _CLI = Caller("cli")
+
+
+@contextmanager
+def _service() -> Iterator[LogMetricService]:
+    """The rules' service on the state database alone: unlike the telemetry store, which one
+    process holds, it can be shared with a running server."""
+    try:
+        db = Database(settings_or_exit().resolved_state_dsn)
+        db.upgrade()
+    except RadiatorError as exc:
+        fail(exc.message, "run `radiator doctor` to see what is wrong")
+    try:
+        yield LogMetricService(SqlLogMetricStore(db), AuditLog(SqlAuditStore(db)))
+    except RadiatorError as exc:
+        fail(exc.message)
+    finally:
+        db.close()
 
 
 def _filters(services: list[str], levels: list[str], text: str | None) -> str:
@@ -36,8 +58,8 @@ def _filters(services: list[str], levels: list[str], text: str | None) -> str:
 @app.command("list")
 def list_rules() -> None:
     """List the rules, where each comes from and how far it is counted."""
-    with open_runtime(settings_or_exit()) as runtime:
-        rules = log_metric_service(runtime).list_rules()
+    with _service() as service:
+        rules = service.list_rules()
     table = Table("name", "metric", "counts", "group by", "source", "counted until")
     for rule in rules:
         counts = _filters(rule.services, [str(v) for v in rule.levels], rule.text)
@@ -90,11 +112,8 @@ def apply(
     if check:
         _check_only(directory)
         return
-    with open_runtime(settings_or_exit()) as runtime:
-        try:
-            report = sync_rule_directory(log_metric_service(runtime), directory, _CLI)
-        except InvalidInputError as exc:
-            fail(exc.message)
+    with _service() as service:
+        report = sync_rule_directory(service, directory, _CLI)
     for label, names in (
         ("created", report.created),
         ("replaced", report.replaced),
@@ -112,9 +131,6 @@ def apply(
 @app.command("delete")
 def delete(name: Annotated[str, typer.Argument(help="The rule's name.")]) -> None:
     """Delete a rule made through the API or the CLI (file rules: remove them from the file)."""
-    with open_runtime(settings_or_exit()) as runtime:
-        try:
-            log_metric_service(runtime).delete_rule(name, _CLI)
-        except RadiatorError as exc:
-            fail(exc.message)
+    with _service() as service:
+        service.delete_rule(name, _CLI)
     console.print(f"deleted log metric rule {name}")

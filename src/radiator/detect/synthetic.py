@@ -188,7 +188,7 @@ def _dropout(p: _Parts, x: FloatArray, rng: _Rng, s: int, sign: int) -> int:
 
 
 _INJECT: dict[str, _Inject] = {
-    "spike": _spike,
+    "spike": lambda p, x, rng, s, sign: _spike(p, x, rng, s, 1),
     "dip": lambda p, x, rng, s, sign: _spike(p, x, rng, s, -1),
     "level_shift": _level_shift,
     "trend_drift": _trend_drift,

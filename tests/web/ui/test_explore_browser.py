@@ -3,6 +3,7 @@ hovering a deploy marker, hiding the markers, zooming by dragging, completion an
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 import uuid
@@ -47,20 +48,36 @@ def test_hovering_a_deploy_marker_shows_what_who_when_and_links(page: Page, site
     hostile.hover()
     tip = page.get_by_test_id("event-tip")
     expect(tip).to_be_visible()
-    expect(tip.locator(".tip-title")).to_have_text(HOSTILE_TITLE)
-    expect(tip).to_contain_text("deploy")
-    expect(tip).to_contain_text("checkout · production · by mallory")
-    expect(tip).to_contain_text(re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"))
-    hrefs = [a.get_attribute("href") or "" for a in tip.get_by_role("link").all()]
+    # Events closer together than a marker's width share one marker; the tooltip lists each.
+    entries = tip.locator(".tip-event")
+    expect(entries).to_have_count(int(hostile.get_attribute("data-count") or "0"))
+    entry = entries.filter(has_text="mallory")
+    expect(entry.locator(".tip-title")).to_have_text(HOSTILE_TITLE)
+    expect(entry.locator(".kind")).to_have_text("deploy")
+    expect(entry).to_contain_text("checkout · production · by mallory")
+    expect(entry).to_contain_text(re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"))
+    hrefs = [a.get_attribute("href") or "" for a in entry.get_by_role("link").all()]
     assert hrefs[0].startswith("/events?kind=deploy&service=checkout")
-    assert "https://git.example.com/acme/checkout" in hrefs
-    assert not any(h.startswith("javascript:") for h in hrefs)
+    assert hrefs[1:] == ["https://git.example.com/acme/checkout"]
+    all_hrefs = [a.get_attribute("href") or "" for a in tip.get_by_role("link").all()]
+    assert not any(h.startswith("javascript:") for h in all_hrefs)
     assert page.evaluate("window.__pwned") is None
     screenshot(page, "explore")
 
-    tip.get_by_role("link", name="Open in Events").click()
+    entry.get_by_role("link", name="Open in Events").click()
     page.wait_for_url(re.compile(r"/events\?kind=deploy"))
     expect(page.get_by_test_id("event-row").filter(has_text="mallory")).to_have_count(1)
+
+
+def test_no_marker_hides_another(page: Page, site: Site) -> None:
+    open_explore(page)
+    markers = page.locator("[data-testid=event-marker]:visible")
+    expect(markers.first).to_be_visible()
+    boxes = [m.bounding_box() for m in markers.all()]
+    centres = sorted(box["x"] + box["width"] / 2 for box in boxes if box)
+    assert all(b - a >= 13.5 for a, b in itertools.pairwise(centres)), centres
+    counts = sum(int(m.get_attribute("data-count") or "0") for m in markers.all())
+    assert counts == int(re.findall(r"\d+", page.get_by_text("Show changes").inner_text())[0])
 
 
 def test_markers_are_keyboard_reachable_and_the_toggle_hides_them(page: Page, site: Site) -> None:

@@ -66,38 +66,50 @@
     return "/events?" + params.toString();
   }
 
-  function buildTip(event, t) {
-    var tip = el("div", "event-tip");
-    tip.setAttribute("role", "tooltip");
-    tip.setAttribute("data-testid", "event-tip");
-    var kind = el("span", "kind kind-" + String(event.kind).replace(/[^a-z_]/g, ""),
-      String(event.kind).replace(/_/g, " "));
-    tip.appendChild(kind);
-    tip.appendChild(el("div", "tip-title", event.title));
+  function tipEntry(event, t) {
+    var entry = el("div", "tip-event");
+    entry.appendChild(el("span", "kind kind-" + String(event.kind).replace(/[^a-z_]/g, ""),
+      String(event.kind).replace(/_/g, " ")));
+    entry.appendChild(el("div", "tip-title", event.title));
     var who = [event.service || "no service"];
     if (event.environment) who.push(event.environment);
     if (event.actor) who.push("by " + event.actor);
-    tip.appendChild(el("div", "tip-meta", who.join(" · ")));
-    tip.appendChild(el("div", "tip-meta", utcText(t)));
+    entry.appendChild(el("div", "tip-meta", who.join(" · ")));
+    entry.appendChild(el("div", "tip-meta", utcText(t)));
     var open = el("a", "", "Open in Events");
     open.href = eventsPageUrl(event, t);
-    tip.appendChild(open);
+    entry.appendChild(open);
     (event.links || []).forEach(function (link) {
       var href = safeHref(link);
       if (!href) return;
       var a = el("a", "", link.length > 48 ? link.slice(0, 47) + "…" : link);
       a.href = href;
       a.rel = "noopener noreferrer";
-      tip.appendChild(a);
+      entry.appendChild(a);
     });
+    return entry;
+  }
+
+  function buildTip(group) {
+    var tip = el("div", "event-tip");
+    tip.setAttribute("role", "tooltip");
+    tip.setAttribute("data-testid", "event-tip");
+    if (group.length > 1) tip.appendChild(el("div", "tip-meta", group.length + " changes here"));
+    group.forEach(function (item) { tip.appendChild(tipEntry(item.event, item.t)); });
     return tip;
   }
 
-  // The overlay: a marker per event in the plot area, a dashed line per event on the canvas.
+  // The overlay: a dashed line per event on the canvas, and a focusable marker per group of
+  // events closer than GROUP_PX on screen (so no marker hides another); a marker's tooltip
+  // lists every event of its group.
+  var GROUP_PX = 14;
+
   function overlay(events, state) {
     var items = events.map(function (event) {
       return { event: event, t: Date.parse(event.time) / 1000 };
-    }).filter(function (item) { return isFinite(item.t); });
+    }).filter(function (item) { return isFinite(item.t); })
+      .sort(function (a, b) { return a.t - b.t; });
+    var built = "";
 
     function colourOf(event) { return KIND_COLOURS[event.kind] || "#868e96"; }
 
@@ -105,12 +117,17 @@
       if (state.tip) { state.tip.remove(); state.tip = null; }
     }
 
-    function showTip(u, item, marker) {
+    function scheduleHide() {
+      clearTimeout(state.hideTimer);
+      state.hideTimer = setTimeout(hideTip, 250);
+    }
+
+    function showTip(u, group, marker) {
       clearTimeout(state.hideTimer);
       hideTip();
-      var tip = buildTip(item.event, item.t);
+      var tip = buildTip(group);
       tip.addEventListener("mouseenter", function () { clearTimeout(state.hideTimer); });
-      tip.addEventListener("mouseleave", function () { scheduleHide(); });
+      tip.addEventListener("mouseleave", scheduleHide);
       state.root.appendChild(tip);
       var left = u.over.offsetLeft + marker.offsetLeft + 10;
       var room = state.root.clientWidth - tip.offsetWidth - 4;
@@ -119,39 +136,56 @@
       state.tip = tip;
     }
 
-    function scheduleHide() {
-      clearTimeout(state.hideTimer);
-      state.hideTimer = setTimeout(hideTip, 250);
-    }
-
-    function markers(u) {
-      state.markers = items.map(function (item) {
-        var marker = el("button", "event-marker");
-        marker.type = "button";
-        marker.style.background = colourOf(item.event);
-        marker.setAttribute("data-testid", "event-marker");
-        marker.setAttribute("data-kind", item.event.kind);
-        marker.setAttribute("aria-label", String(item.event.kind).replace(/_/g, " ") + ": " +
-          item.event.title + " at " + utcText(item.t));
-        marker.addEventListener("mouseenter", function () { showTip(u, item, marker); });
-        marker.addEventListener("mouseleave", scheduleHide);
-        marker.addEventListener("focus", function () { showTip(u, item, marker); });
-        marker.addEventListener("blur", function (e) {
-          if (!state.tip || !state.tip.contains(e.relatedTarget)) scheduleHide();
-        });
-        marker.addEventListener("click", function () { showTip(u, item, marker); });
-        marker.addEventListener("keydown", function (e) { if (e.key === "Escape") hideTip(); });
-        u.over.appendChild(marker);
-        return { item: item, node: marker };
+    function groups(u) {
+      var out = [], current = null;
+      items.forEach(function (item) {
+        if (item.t < u.scales.x.min || item.t > u.scales.x.max) return;
+        var x = u.valToPos(item.t, "x");
+        if (current && x - current.x < GROUP_PX) { current.items.push(item); return; }
+        current = { x: x, items: [item] };
+        out.push(current);
       });
+      return out;
     }
 
+    function label(group) {
+      return group.map(function (item) {
+        return String(item.event.kind).replace(/_/g, " ") + ": " + item.event.title + " at " +
+          utcText(item.t);
+      }).join("; ");
+    }
+
+    function marker(u, group) {
+      var first = group[0].event;
+      var node = el("button", "event-marker" + (group.length > 1 ? " grouped" : ""));
+      node.type = "button";
+      node.style.background = colourOf(first);
+      node.setAttribute("data-testid", "event-marker");
+      node.setAttribute("data-kind", first.kind);
+      node.setAttribute("data-count", String(group.length));
+      node.setAttribute("aria-label", label(group));
+      node.addEventListener("mouseenter", function () { showTip(u, group, node); });
+      node.addEventListener("mouseleave", scheduleHide);
+      node.addEventListener("focus", function () { showTip(u, group, node); });
+      node.addEventListener("blur", function (e) {
+        if (!state.tip || !state.tip.contains(e.relatedTarget)) scheduleHide();
+      });
+      node.addEventListener("click", function () { showTip(u, group, node); });
+      node.addEventListener("keydown", function (e) { if (e.key === "Escape") hideTip(); });
+      return node;
+    }
+
+    // Markers are rebuilt only when the visible range or the plot's width changed.
     function place(u) {
-      var min = u.scales.x.min, max = u.scales.x.max;
-      (state.markers || []).forEach(function (m) {
-        var inside = m.item.t >= min && m.item.t <= max;
-        m.node.hidden = !inside;
-        if (inside) m.node.style.left = u.valToPos(m.item.t, "x") + "px";
+      var key = [u.scales.x.min, u.scales.x.max, u.bbox.width].join(":");
+      if (key === built) return;
+      built = key;
+      (state.markers || []).forEach(function (m) { m.remove(); });
+      state.markers = groups(u).map(function (g) {
+        var node = marker(u, g.items);
+        node.style.left = g.x + "px";
+        u.over.appendChild(node);
+        return node;
       });
     }
 
@@ -174,7 +208,7 @@
     }
 
     return {
-      hooks: { ready: [markers, place], draw: [draw, place], setSize: [place] },
+      hooks: { ready: [place], draw: [draw, place], setSize: [place] },
       hideTip: hideTip,
       count: items.length,
     };

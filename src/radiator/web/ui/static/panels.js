@@ -255,7 +255,10 @@
       if (card._chart) card._chart();
       if (card._heatmap) card._heatmap();
     });
-    grid.setAttribute("data-drawn", String(Date.now()));
+    // Marked after the next frame, so the mark includes the browser painting the charts.
+    requestAnimationFrame(function () {
+      requestAnimationFrame(function () { grid.setAttribute("data-drawn", String(Date.now())); });
+    });
   }
 
   window.RadiatorPanels = { draw: draw, format: format, ROW_PX: ROW_PX };
