@@ -87,3 +87,13 @@ def test_evaluate_prints_markdown_tables(runner: CliRunner) -> None:
 def test_evaluate_rejects_an_unknown_detector(runner: CliRunner) -> None:
     result = runner.invoke(app, ["detect", "evaluate", "--detectors", "oracle"])
     assert result.exit_code == 1 and "oracle" in result.output
+
+
+def test_score_limits_the_rows_it_prints(runner: CliRunner) -> None:
+    x = np.full(300, 10.0)
+    x[200:] = 50.0  # every point after the shift is flagged for a while
+    text = "\n".join(f"{v}" for v in x) + "\n"
+    result = runner.invoke(app, ["detect", "score", "--limit", "3"], input=text)
+
+    assert result.exit_code == 0, result.output
+    assert "more (--limit 0 prints all)" in result.output

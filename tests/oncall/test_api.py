@@ -12,7 +12,9 @@ from fastapi.testclient import TestClient
 
 from notify.servers import Receiver
 from radiator.audit import AuditQuery
+from radiator.identity import Role, UserCreate
 from radiator.runtime import Runtime
+from web.test_pages import form_csrf, submit_login
 
 API = "/api/v1"
 SCHEDULE: dict[str, Any] = {
@@ -212,3 +214,25 @@ def test_oncall_page_shows_people_disciplines_and_gaps(
     assert 'data-testid="gap"' in page.text  # the empty schedule
     assert 'data-testid="not-shared"' in page.text
     assert 'data-testid="over-share"' in page.text  # two people: 50 % each, over 25 %
+
+
+def test_oncall_page_buttons_acknowledge_and_resolve_with_the_csrf_token(
+    client: TestClient, setup: dict[str, str], runtime: Runtime
+) -> None:
+    runtime.identity.create_user(
+        UserCreate(username="ed", password="a long enough password", role=Role.EDITOR)
+    )
+    submit_login(client, "ed", "a long enough password", "/oncall")
+    page_id = runtime.oncall.page("checkout", "disk full").page.id
+    csrf = form_csrf(client.get("/oncall"))
+
+    refused = client.post(f"/oncall/pages/{page_id}/ack", data={"csrf_token": "wrong"})
+    assert refused.status_code == 403
+    done = client.post(
+        f"/oncall/pages/{page_id}/ack", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    page = runtime.oncall.get_page(page_id)
+    assert (page.status, page.acknowledged_by) == ("acknowledged", "ed")
+    client.post(f"/oncall/pages/{page_id}/resolve", data={"csrf_token": csrf})
+    assert runtime.oncall.get_page(page_id).status == "resolved"

@@ -16,8 +16,9 @@ from radiator.core.schema import logs_batch
 from radiator.core.telemetry import Aggregation, BucketQuery, Signal
 from radiator.core.types import LogLevel, LogRecord, TimeRange
 from radiator.errors import StorageError
+from radiator.jobs import Scheduler, schedule_builtin_jobs
 from radiator.jobs.logmetrics import log_metric_service, run_log_metrics
-from radiator.query.logmetrics import LogMetricRuleCreate, LogMetricSource
+from radiator.query.logmetrics import RECORDS_KEY, LogMetricRuleCreate, LogMetricSource
 from radiator.query.logmetrics_service import LogMetricService, Schedule
 from radiator.runtime import Runtime
 from radiator.storage.state import SqlLogMetricStore
@@ -294,3 +295,28 @@ def test_bad_rule_file_is_logged_and_loads_nothing(
 def test_settings_default_to_no_rule_directory(settings: Settings) -> None:
     assert settings.log_metrics_dir == ""
     assert settings.log_metrics_interval_seconds == 10
+
+
+def test_serve_schedules_the_job_every_interval(tmp_path: Path) -> None:
+    runtime = Runtime(make_settings(tmp_path, log_metrics_interval_seconds=30))
+    try:
+        scheduler = Scheduler()
+        schedule_builtin_jobs(scheduler, runtime)
+        (job,) = [job for job in scheduler.jobs if job.name == "log-metrics"]
+        assert job.interval == 30
+        _ingest(
+            runtime, [LogRecord(datetime.now(UTC) - timedelta(hours=1), "a", LogLevel.INFO, "x")]
+        )
+
+        scheduler.run_once(job)
+
+        assert job.stats.failures == 0
+        assert SqlLogMetricStore(runtime.db).watermark(RECORDS_KEY) is not None
+        window = TimeRange(datetime.now(UTC) - timedelta(hours=2), datetime.now(UTC))
+        step = timedelta(hours=2)
+        series = runtime.telemetry.query_buckets(
+            BucketQuery("logs.records", window, step, Aggregation.SUM, group_by=())
+        )
+        assert [s.values for s in series] == [[1.0]]
+    finally:
+        runtime.close()

@@ -172,7 +172,7 @@ def backtest_rule(
     }
     times = next(iter(answers.values())).times
     states = rule_states(rule, answers)
-    first = start.timestamp() - step
+    first = start.timestamp()
     intervals = [
         interval
         for state in states

@@ -142,6 +142,9 @@ def score(
         str, typer.Option(help="CSV column or JSON key holding the values.")
     ] = "value",
     as_json: Annotated[bool, typer.Option("--json", help="Print flagged points as JSON.")] = False,
+    limit: Annotated[
+        int, typer.Option(help="Print at most this many flagged points (0: all).", min=0)
+    ] = 200,
 ) -> None:
     """Score a series and print the flagged points with their reasons.
 
@@ -166,9 +169,11 @@ def score(
         print(json.dumps({"detector": detector, "points": len(values), "anomalies": rows}))
         return
     table = Table("index", "time", "value", "score", "reason", title=f"{detector}: flagged points")
-    for a in flagged:
+    for a in flagged[: limit or None]:
         table.add_row(str(a.index), _when(a.time), f"{a.value:.4g}", f"{a.score:.2f}", a.reason)
     console.print(table)
+    if limit and len(flagged) > limit:
+        console.print(f"… {len(flagged) - limit} more (--limit 0 prints all)")
     console.print(f"{len(values)} points, {len(flagged)} flagged by {detector}")
 
 

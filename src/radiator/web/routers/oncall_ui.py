@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from radiator.errors import ConflictError, NotFoundError
+from radiator.identity import Scope
 from radiator.oncall import MAX_PAGES_PER_SHIFT, MAX_SHARE, OnCall, Page, PageStatus, Shift
-from radiator.web.deps import RuntimeDep
+from radiator.web.deps import MAX_ID, RuntimeDep, authenticate, caller_of
 from radiator.web.ui.common import page_user, render, templates, to_login
 
 __all__ = ["router"]
@@ -64,6 +65,27 @@ def _ack_page(
     return templates.TemplateResponse(
         request, "ack.html", {"principal": None, **context}, status_code=status
     )
+
+
+@router.post("/oncall/pages/{page_id}/{action}", response_class=HTMLResponse)
+async def page_action(
+    request: Request,
+    runtime: RuntimeDep,
+    page_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    action: Annotated[str, Path(pattern="^(ack|resolve)$")],
+) -> Response:
+    """The On call page's buttons (session and CSRF token checked): acknowledge or resolve."""
+    principal, _ = await authenticate(request, runtime)
+    caller = caller_of(request, principal.actor)
+    runtime.identity.authorize(principal, Scope.WRITE, caller, f"POST /oncall/pages/{action}")
+    try:
+        if action == "ack":
+            runtime.oncall.acknowledge(page_id, caller)
+        else:
+            runtime.oncall.resolve(page_id, caller)
+    except (NotFoundError, ConflictError):
+        pass  # the page shows the page as it now is
+    return RedirectResponse("/oncall", status_code=303)
 
 
 @router.get("/ack/{token}", response_class=HTMLResponse)

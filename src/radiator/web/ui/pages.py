@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from radiator.alerts.models import AlertState
 from radiator.core.telemetry import Aggregation, BucketQuery, EventFilter, Signal
 from radiator.core.types import TimeRange
 from radiator.deploys.pipeline import PipelineSummary, summarise_pipeline
@@ -177,6 +178,9 @@ def home(request: Request, runtime: RuntimeDep) -> Response:
         "states": states,
         "state_counts": Counter(state for state, _ in states.values()),
         "pipeline": _pipeline(runtime),
+        "firing": runtime.alerts.list_alerts(
+            states=[AlertState.FIRING, AlertState.ACKNOWLEDGED], limit=200
+        ),
         "oncall": [entry for entry in runtime.oncall.oncall_now() if entry.user],
         "point_count": f"{runtime.telemetry.count(Signal.POINTS, last_hour):,}",
     }
