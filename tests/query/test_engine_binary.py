@@ -114,7 +114,8 @@ def reference_binary(
             value = ARITH[op](a, b)
         labels = dict(ls) if filtering else {k: x for k, x in ls.items() if k != "__name__"}
         if group is None and kind == "on":
-            labels = {k: x for k, x in labels.items() if k in names or k == "__name__"}
+            # Prometheus' resultMetric keeps only the on() labels, for filters too.
+            labels = {k: x for k, x in labels.items() if k in names}
         elif group is None and kind == "ignoring":
             labels = {k: x for k, x in labels.items() if k not in names}
         elif group is not None:

@@ -63,6 +63,8 @@ class Cycler:
         workers: int = 4,
     ) -> None:
         self._workers = workers
+        self._rules: list[AlertRule] = []
+        self._stamp: tuple[int, int, datetime | None] | None = None
         self._store = store
         self._runner = runner
         self._events = events
@@ -72,7 +74,7 @@ class Cycler:
     def run(self, now: datetime) -> CycleReport:
         started = time.perf_counter()
         report = CycleReport()
-        rules = self._store.list_rules(enabled_only=True)
+        rules = self._enabled_rules()
         report.rules = len(rules)
         answers = self._answers(rules, now, report)
         by_rule: dict[str, list[Alert]] = defaultdict(list)
@@ -99,6 +101,20 @@ class Cycler:
             self._events(events)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _enabled_rules(self) -> list[AlertRule]:
+        """The enabled rules, read again only when a rule was created, changed or deleted."""
+        stamp = self._store.rules_stamp()
+        if stamp != self._stamp:
+            self._rules = self._store.list_rules(enabled_only=True)
+            self._stamp = stamp
+        return self._rules
+
+    def _remember(self, rule: AlertRule, changes: dict[str, Any]) -> None:
+        """Keep the cached rule in step with a change the cycle itself made."""
+        self._store.update_rule(rule.name, changes)
+        updated = rule.model_copy(update={**changes, "broken": bool(changes["broken_error"])})
+        self._rules = [updated if r.name == rule.name else r for r in self._rules]
 
     def _answers(
         self, rules: Sequence[AlertRule], now: datetime, report: CycleReport
@@ -127,7 +143,8 @@ class Cycler:
         if rule.broken and rule.broken_error == error:
             return []
         first = not rule.broken
-        self._store.update_rule(rule.name, {"broken_error": error, "broken_since": now})
+        since = rule.broken_since if rule.broken else now
+        self._remember(rule, {"broken_error": error, "broken_since": since})
         report.broken.append(rule.name)
         if not first:
             return []
@@ -141,7 +158,7 @@ class Cycler:
         return [_rule_event(rule, "broken", summary + f": {error}", now)]
 
     def _recovered(self, rule: AlertRule, now: datetime, report: CycleReport) -> list[Event]:
-        self._store.update_rule(rule.name, {"broken_error": "", "broken_since": None})
+        self._remember(rule, {"broken_error": "", "broken_since": None})
         report.recovered.append(rule.name)
         return [_rule_event(rule, "recovered", f"alert rule {rule.name} works again", now)]
 
@@ -225,7 +242,8 @@ def _details(alert: Alert) -> str:
 def _observations(rule: AlertRule, matrices: dict[str, Matrix]) -> list[Observation]:
     found = []
     for state in rule_states(rule, matrices):
-        if not len(state.active):
+        # Only active label sets matter: an open alert without one resolves either way.
+        if not len(state.active) or not state.active[-1]:
             continue
         value = float(state.values[-1])
         found.append(

@@ -99,9 +99,10 @@ def compare(op: Op, values: FloatArray, threshold: float) -> BoolArray:
 
 
 def threshold_states(condition: ThresholdCondition, matrix: Matrix) -> list[SeriesStates]:
+    active = compare(condition.op, matrix.values, condition.value)  # all series at once
     return [
-        SeriesStates(labels, row, compare(condition.op, row, condition.value))
-        for labels, row in zip(matrix.labels, matrix.values, strict=True)
+        SeriesStates(labels, row, flags)
+        for labels, row, flags in zip(matrix.labels, matrix.values, active, strict=True)
     ]
 
 

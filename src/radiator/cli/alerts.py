@@ -54,8 +54,9 @@ def _call(url: str, token: str, method: str, path: str, body: Any = None, **para
         try:
             problem = response.json()
             detail = problem.get("detail", response.text)
-            if problem.get("field"):
-                detail = f"{detail} (field: {problem['field']})"
+            fields = [e.get("field") for e in problem.get("errors") or [] if e.get("field")]
+            if fields:
+                detail = f"{detail} (field: {', '.join(fields)})"
         except ValueError:
             detail = response.text
         fail(f"refused ({response.status_code}): {detail}")

@@ -171,9 +171,8 @@ def _result_labels(
     if matching is None:
         return labels
     if matching.group is None and matching.kind == "on":
-        return {
-            k: v for k, v in labels.items() if k in matching.labels or (keep_name and k == NAME)
-        }
+        # As Prometheus: one-to-one matching on(...) keeps only those labels, filter or not.
+        return {k: v for k, v in labels.items() if k in matching.labels}
     if matching.group is None:
         return {k: v for k, v in labels.items() if k not in matching.labels}
     for key in matching.include:

@@ -240,7 +240,7 @@ class Evaluator:
             mask = cells.series_of == i
             if mask.any():
                 result.labels.append(labels)
-                result.times.append(cells.ends[mask] + offset)
+                result.times.append(cells.ends[mask])  # stored times, as Prometheus
                 result.values.append(cells.last[mask])
         return result
 
@@ -270,7 +270,8 @@ class Evaluator:
                 selection, cells, index, resolution, offset, range_us, phi
             )
         else:
-            values = range_function(call.func, cells, index, range_us, selection.kinds)
+            names = [s.name for s in selection.series]
+            values = range_function(call.func, cells, index, range_us, selection.kinds, names)
         result = SeriesSet(selection.labels, values, selection.kinds)
         return result.without_name().dropping_empty()
 

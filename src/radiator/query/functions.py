@@ -17,6 +17,7 @@ __all__ = [
     "RANGE_FUNCTIONS",
     "apply_instant_function",
     "histogram_quantile",
+    "is_delta",
     "range_function",
 ]
 
@@ -38,8 +39,19 @@ RANGE_FUNCTIONS = frozenset(
 )
 
 
+def is_delta(kind: str, name: str) -> bool:
+    """Whether points of this series are increments: counters, histogram buckets, and a
+    timer's per-interval ``.count`` and ``.sum``."""
+    return kind in DELTA_KINDS or (kind == "timer" and name.endswith((".count", ".sum")))
+
+
 def range_function(
-    func: str, cells: Cells, index: WindowIndex, range_us: int, kinds: list[str]
+    func: str,
+    cells: Cells,
+    index: WindowIndex,
+    range_us: int,
+    kinds: list[str],
+    names: list[str],
 ) -> FloatArray:
     """``func`` over every (series, step) window; NaN where a window holds no point.
 
@@ -48,7 +60,8 @@ def range_function(
     ``quantile_over_time`` is handled by the evaluator (it needs values or sketches).
     """
     seconds = range_us / 1_000_000
-    deltas = np.array([k in DELTA_KINDS for k in kinds], dtype=bool)[:, None]
+    deltas = np.array([is_delta(k, n) for k, n in zip(kinds, names, strict=True)], dtype=bool)
+    deltas = deltas[:, None]
     if func in ("rate", "increase"):
         summed = index.prefix_sum(cells.sum)
         change = index.last(cells.last) - index.first(cells.first)

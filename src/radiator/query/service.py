@@ -34,7 +34,8 @@ NICE_STEPS: tuple[int, ...] = (
     1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400,
 )  # fmt: skip
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)?$")
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 _RELATIVE = re.compile(r"^now(?:\s*-\s*(\S+))?$")
 
@@ -44,13 +45,17 @@ def parse_duration(text: str | float, field: str) -> float:
     if isinstance(text, int | float):
         seconds = float(text)
     else:
-        found = _DURATION.match(text.strip())
-        if not found:
+        stripped = text.strip()
+        parts = _DURATION_PART.findall(stripped)
+        if _NUMBER.match(stripped):
+            seconds = float(stripped)
+        elif parts and "".join(n + u for n, u in parts) == stripped:
+            seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+        else:
             raise InvalidInputError(
-                f"{field} must be seconds or a duration such as 30s, 5m, 1h; got {text!r}",
+                f"{field} must be seconds or a duration such as 30s, 5m, 1h30m; got {text!r}",
                 field=field,
             )
-        seconds = float(found.group(1)) * _UNIT_SECONDS[found.group(2) or "s"]
     if not math.isfinite(seconds) or seconds <= 0:
         raise InvalidInputError(f"{field} must be a positive duration", field=field)
     return seconds

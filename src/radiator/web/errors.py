@@ -210,6 +210,9 @@ async def _radiator_error(request: Request, exc: Exception) -> JSONResponse:
     errors: list[dict[str, Any]] | None = None
     if isinstance(exc, RateLimitedError | OverloadedError):
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    if exc.code == "query_timeout":
+        # A query that ran out of time may fit when the server is less busy.
+        headers["Retry-After"] = "10"
     if isinstance(exc, AuthenticationError):
         headers["WWW-Authenticate"] = 'Bearer realm="radiator"'
     if isinstance(exc, InvalidInputError) and exc.field:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -158,6 +158,16 @@ class SqlAlertStore:
             query = query.where(AlertRuleRow.enabled.is_(True))
         with self._db.begin() as session:
             return [_rule(row) for row in session.scalars(query)]
+
+    def rules_stamp(self) -> tuple[int, int, datetime | None]:
+        query = select(
+            func.count(AlertRuleRow.id),
+            func.max(AlertRuleRow.id),
+            func.max(AlertRuleRow.updated_at),
+        )
+        with self._db.begin() as session:
+            count, top, latest = session.execute(query).one()
+            return int(count), int(top or 0), latest
 
     def get_rule(self, name: str) -> AlertRule | None:
         with self._db.begin() as session:

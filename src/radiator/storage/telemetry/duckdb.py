@@ -507,7 +507,7 @@ class DuckDBTelemetryStore:
             return []
         with self._cursor() as cursor:
             rows = cursor.execute(
-                "SELECT DISTINCT name FROM points WHERE starts_with(name, $prefix) "
+                "SELECT DISTINCT name FROM series WHERE starts_with(name, $prefix) "
                 "ORDER BY name LIMIT $limit",
                 {"prefix": prefix, "limit": limit},
             ).fetchall()
