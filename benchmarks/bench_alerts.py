@@ -6,8 +6,9 @@ Run: ``.venv/bin/python benchmarks/bench_alerts.py [--rules 10000] [--metrics 50
 Setup (not timed): a runtime on a temporary directory (SQLite state, DuckDB telemetry);
 ``--metrics`` gauges with ``--hosts`` series each, one point a minute for the last hour;
 ``--rules`` threshold rules spread over the metrics, half on the raw selector and half on
-``max by (host)`` of it (so ``2 * metrics`` distinct queries), with thresholds such that
-about one rule in ten fires; then one series with ``--days`` of 1-minute points, rolled up.
+``max by (host)`` of it (so ``2 * metrics`` distinct queries), with thresholds of 90 to
+99 on values drawn from 0 to 100 (about 5 % of rule and host pairs fire); then one series
+with ``--days`` of 1-minute points, rolled up.
 
 Timed: ``--cycles`` evaluation cycles (the first creates the alerts, later ones only
 refresh them) through ``AlertService.evaluate``; then the backtest of one rule over the

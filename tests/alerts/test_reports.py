@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from radiator.alerts import AlertService, AlertState
+from radiator.identity import Role, UserCreate
+from radiator.oncall import EscalationPolicyCreate, EscalationStep, Participant, ScheduleCreate
 from radiator.runtime import Runtime
 
 from .conftest import T0, Clock, append_points, threshold_rule
@@ -96,3 +98,31 @@ def test_weak_signals_find_near_misses_and_a_tighter_threshold(
     (candidate,) = report.candidates
     assert candidate.rule == "cpu-high" and candidate.firings == 1
     assert candidate.suggested == 4.75  # 5 % tighter; 10 % would catch b's 4.7
+
+
+def test_weekly_report_measures_each_schedule_against_the_sre_ceilings(
+    runtime: Runtime, checkout: str
+) -> None:
+    runtime.identity.create_user(
+        UserCreate(username="ana", password="a long enough password", role=Role.EDITOR)
+    )
+    runtime.oncall.create_schedule(
+        ScheduleCreate(
+            name="primary",
+            start_date=date(2026, 10, 1),
+            participants=[Participant(user="ana", discipline="development")],
+        )
+    )
+    runtime.oncall.create_policy(
+        EscalationPolicyCreate(
+            name="payments",
+            steps=[EscalationStep(target_type="schedule", target="primary")],
+            services=[checkout],
+        )
+    )
+    for minute in range(3):  # three pages in one 12-hour shift: over the ceiling of two
+        runtime.oncall.page("checkout", f"page {minute}", now=T0 + timedelta(minutes=minute))
+    report = runtime.alerts.weekly_report(T0 - timedelta(days=1), T0 + timedelta(days=1))
+    (shifts,) = report.shifts
+    assert shifts["schedule"] == "primary" and shifts["max_pages_per_shift"] == 2
+    assert any(s["over"] for s in shifts["shifts"])  # type: ignore[attr-defined]

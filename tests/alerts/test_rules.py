@@ -121,3 +121,13 @@ def test_create_model_round_trips_through_json() -> None:
     with pytest.raises(ValidationError) as caught:
         threshold_rule(inhibits=[{"label": "host", "op": "=~", "value": "("}])
     assert caught.value.errors()[0]["loc"][:3] == ("inhibits", 0, "value")
+
+
+def test_disabling_a_file_rule_survives_the_next_sync(alerts: AlertService, tmp_path: Path) -> None:
+    (tmp_path / "checkout.yaml").write_text(RULES)
+    sync_alert_rules(alerts, tmp_path)
+    alerts.set_enabled("cpu-high", False)
+    assert "cpu-high" in sync_alert_rules(alerts, tmp_path).unchanged
+    (tmp_path / "checkout.yaml").write_text(RULES.replace("80", "85"))
+    assert "cpu-high" in sync_alert_rules(alerts, tmp_path).replaced
+    assert alerts.get_rule("cpu-high").enabled is False

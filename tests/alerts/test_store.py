@@ -45,6 +45,19 @@ def _alert_values(rule: str = "cpu-high", fingerprint: str = "f1") -> dict[str, 
     }
 
 
+def test_rules_stamp_changes_with_every_rule_change(store: SqlAlertStore) -> None:
+    assert store.rules_stamp() == (0, 0, None)
+    store.add_rule(_rule_values())
+    first = store.rules_stamp()
+    assert first[:2] == (1, 1) and first[2] == T0
+    store.update_rule("cpu-high", {"enabled": False, "updated_at": T0 + timedelta(seconds=1)})
+    assert store.rules_stamp() == (1, 1, T0 + timedelta(seconds=1))
+    added = store.add_rule({**_rule_values("other"), "updated_at": T0 + timedelta(seconds=2)})
+    assert store.rules_stamp() == (2, added.id, T0 + timedelta(seconds=2))
+    store.delete_rule("cpu-high")
+    assert store.rules_stamp() == (1, added.id, T0 + timedelta(seconds=2))
+
+
 def test_rules_round_trip_with_their_condition(store: SqlAlertStore) -> None:
     added = store.add_rule(_rule_values())
     assert added.condition.kind == "threshold"

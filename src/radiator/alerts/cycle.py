@@ -176,21 +176,28 @@ class Cycler:
             if transition:
                 events.append(alert_event(alert, transition, now))
                 report.transitions[transition] = report.transitions.get(transition, 0) + 1
-            if transition == "resolved" and alert.page_id is not None:
-                self._close_page(alert, now)
         for alert in cleared:
             events.append(alert_event(alert, "cleared", now))
             report.transitions["cleared"] = report.transitions.get("cleared", 0) + 1
+        ended = [
+            a for a, t in zip(updated, transitions[len(created) :], strict=True) if t == "resolved"
+        ]
+        self._close_pages(ended, now)
         return events
 
-    def _close_page(self, alert: Alert, now: datetime) -> None:
-        others = [a for a in self._store.open_alerts() if a.page_id == alert.page_id]
-        if others or self._pager is None or alert.page_id is None:
+    def _close_pages(self, resolved: Sequence[Alert], now: datetime) -> None:
+        """Resolve the pages of ``resolved`` alerts that no open alert shares any more."""
+        pages = {a.page_id: a for a in resolved if a.page_id is not None}
+        if not pages or self._pager is None:
             return
-        try:
-            self._pager.resolve(alert.page_id, alert.resolved_by or "system", now)
-        except RadiatorError as exc:
-            _log.error("could not resolve page %s: %s", alert.page_id, exc)
+        still_open = {a.page_id for a in self._store.open_alerts()}
+        for page_id, alert in pages.items():
+            if page_id in still_open or page_id is None:
+                continue
+            try:
+                self._pager.resolve(page_id, alert.resolved_by or "system", now)
+            except RadiatorError as exc:
+                _log.error("could not resolve page %s: %s", page_id, exc)
 
     def _notify(
         self, now: datetime, report: CycleReport, rules: dict[str, AlertRule]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -14,7 +14,7 @@ from radiator.core.telemetry import MetricSeries, Resolution
 from radiator.core.types import TimeRange
 from radiator.query.ast import LabelMatcher, VectorSelector
 from radiator.query.values import NAME, FloatArray, LabelSet
-from radiator.query.windows import Cells, SketchEntries
+from radiator.query.windows import Cells, IntArray, SketchEntries
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -121,6 +121,31 @@ def choose_resolution(step_us: int, range_us: int, offset_us: int, start_us: int
     return Resolution.RAW
 
 
+def _fetch(
+    fetch: Callable[[Sequence[int], TimeRange, Resolution], pa.Table],
+    selection: Selection,
+    start_us: int,
+    end_us: int,
+    resolution: Resolution,
+) -> tuple[pa.Table, IntArray, IntArray]:
+    """Rows whose end time lies in (start_us, end_us], with each row's series index and end.
+
+    A rollup bucket ends ``resolution`` after its start; a raw point at its own time.
+    """
+    size = resolution.seconds * 1_000_000
+    sids = [s.sid for s in selection.series]
+    table = fetch(sids, to_time_range(start_us - size + 1, end_us - size + 1), resolution)
+    ordered = np.array(sids, dtype=np.uint64)
+    series_of = np.searchsorted(ordered, table.column("sid").to_numpy().astype(np.uint64))
+    ends = table.column("time").to_numpy().astype(np.int64) + size
+    return table, series_of.astype(np.int64), ends
+
+
+def _floats(table: pa.Table, name: str) -> FloatArray:
+    values: FloatArray = table.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
+    return values
+
+
 def load_cells(
     source: MetricSource,
     selection: Selection,
@@ -129,29 +154,17 @@ def load_cells(
     resolution: Resolution,
 ) -> Cells:
     """Cells of the selection whose end time lies in (start_us, end_us]."""
-    size = resolution.seconds * 1_000_000
-    table = source.fetch_cells(
-        [s.sid for s in selection.series],
-        to_time_range(start_us - size + 1, end_us - size + 1),
-        resolution,
-    )
-    sids = np.array([s.sid for s in selection.series], dtype=np.uint64)
-    cell_sids = table.column("sid").to_numpy().astype(np.uint64)
-
-    def column(name: str) -> FloatArray:
-        values: FloatArray = table.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
-        return values
-
+    table, series_of, ends = _fetch(source.fetch_cells, selection, start_us, end_us, resolution)
     return Cells(
-        series=len(sids),
-        series_of=np.searchsorted(sids, cell_sids).astype(np.int64),
-        ends=table.column("time").to_numpy().astype(np.int64) + size,
-        count=column("count"),
-        sum=column("sum"),
-        min=column("min"),
-        max=column("max"),
-        first=column("first"),
-        last=column("last"),
+        series=len(selection.series),
+        series_of=series_of,
+        ends=ends,
+        count=_floats(table, "count"),
+        sum=_floats(table, "sum"),
+        min=_floats(table, "min"),
+        max=_floats(table, "max"),
+        first=_floats(table, "first"),
+        last=_floats(table, "last"),
     )
 
 
@@ -162,18 +175,11 @@ def load_sketches(
     end_us: int,
     resolution: Resolution,
 ) -> SketchEntries:
-    size = resolution.seconds * 1_000_000
-    table = source.fetch_sketches(
-        [s.sid for s in selection.series],
-        to_time_range(start_us - size + 1, end_us - size + 1),
-        resolution,
-    )
-    sids = np.array([s.sid for s in selection.series], dtype=np.uint64)
+    """Quantile-sketch entries of the cells ``load_cells`` would return."""
+    table, series_of, ends = _fetch(source.fetch_sketches, selection, start_us, end_us, resolution)
     return SketchEntries(
-        series_of=np.searchsorted(sids, table.column("sid").to_numpy().astype(np.uint64)).astype(
-            np.int64
-        ),
-        ends=table.column("time").to_numpy().astype(np.int64) + size,
+        series_of=series_of,
+        ends=ends,
         keys=table.column("key").to_numpy().astype(np.int64),
-        counts=table.column("count").to_numpy().astype(np.float64),
+        counts=_floats(table, "count"),
     )

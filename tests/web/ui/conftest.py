@@ -1,5 +1,5 @@
 """One Radiator with an hour of demo data, served on a real socket for the whole session,
-and one headless Debian Chromium logged in to it, shared by the UI tests."""
+and per test module one headless Debian Chromium logged in to it, shared by the UI tests."""
 
 from __future__ import annotations
 
@@ -65,7 +65,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         runtime.close()
 
 
-@pytest.fixture(scope="session")
+# Playwright's sync API allows one instance per thread at a time: the browser lives for a
+# module, so browser tests elsewhere can start their own between modules.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -73,7 +75,7 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def logged_in(browser: Browser, site: Site) -> Iterator[BrowserContext]:
     """A browser context holding a session of the demo admin, logged in through the form."""
     context = browser.new_context(viewport=VIEWPORT, base_url=site.url)

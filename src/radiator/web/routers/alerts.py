@@ -338,7 +338,14 @@ def weak_signals(
     margin: Annotated[float, Query(gt=0, lt=1)] = 0.1,
     tighten_days: Annotated[float, Query(gt=0, le=90)] = 30,
     step: Annotated[float, Query(ge=10, le=86400)] = 60,
+    owner: Annotated[str | None, Query(max_length=63)] = None,
+    max_rules: Annotated[int, Query(ge=1, le=10_000)] = 200,
 ) -> WeakSignalReport:
     return runtime.alerts.weak_signals(
-        days=days, margin=margin, tighten_days=tighten_days, step=step
+        days=days,
+        margin=margin,
+        tighten_days=tighten_days,
+        step=step,
+        owner=owner,
+        max_rules=max_rules,
     )

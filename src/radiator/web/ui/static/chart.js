@@ -319,5 +319,12 @@
     };
   }
 
-  window.RadiatorChart = { render: render, seriesLabel: seriesLabel, utcText: utcText };
+  // The kinds of event that change a service, which charts overlay (builds, test runs and
+  // chat commands stay on the Events page).
+  var OVERLAY_KINDS = ["deploy", "flag_change", "config_change", "incident", "alert", "chaos",
+    "experiment"];
+
+  window.RadiatorChart = {
+    render: render, seriesLabel: seriesLabel, utcText: utcText, OVERLAY_KINDS: OVERLAY_KINDS,
+  };
 })();

@@ -122,6 +122,7 @@
     params.set("end", new Date(body.end * 1000 + 1000).toISOString());
     params.set("limit", "1000");
     services.slice(0, 50).forEach(function (s) { params.append("service", s); });
+    window.RadiatorChart.OVERLAY_KINDS.forEach(function (k) { params.append("kind", k); });
     return api("GET", "/api/v1/events?" + params.toString()).catch(function () { return []; });
   }
 
