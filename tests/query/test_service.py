@@ -80,7 +80,9 @@ def test_range_spec_grid_aligns_to_the_step_and_uses_auto_step() -> None:
     assert grid.start_us % grid.step_us == 0
     assert grid.start_us <= int(start.timestamp() * 1e6) < grid.start_us + grid.step_us
     assert grid.end_us % grid.step_us == 0
-    assert grid.size == 721
+    # The last step is the first boundary at or after end (11:00:10), so the newest point shows.
+    assert grid.end_us == int((start + timedelta(hours=1, seconds=3)).timestamp() * 1e6)
+    assert grid.size == 722  # 10:00:05 … 11:00:10 every 5 s
     unaligned = RangeSpec(start, start + timedelta(minutes=1), 10, align=False).grid()
     assert unaligned.start_us == int(start.timestamp()) * 1_000_000
     assert unaligned.size == 7

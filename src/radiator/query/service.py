@@ -121,7 +121,9 @@ class RangeSpec:
         if not self.align:  # the Prometheus API evaluates at exactly start + k * step
             return Grid(_us(self.start), max(end_us, _us(self.start)), step_us)
         start_us = (_us(self.start) // step_us) * step_us
-        return Grid(start_us, max((end_us // step_us) * step_us, start_us), step_us)
+        # The last step is the first boundary at or after ``end``, so the newest point shows.
+        last_us = -(-end_us // step_us) * step_us
+        return Grid(start_us, max(last_us, start_us), step_us)
 
 
 @dataclass(frozen=True, slots=True)

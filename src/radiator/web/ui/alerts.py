@@ -3,18 +3,23 @@ form, and the weekly and weak-signal reports (server-rendered)."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Annotated, Any
 
+import yaml
+
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
-from radiator.alerts import AlertState, BacktestResult, WeakSignalReport
+from radiator.alerts import AlertRuleCreate, AlertState, BacktestResult, WeakSignalReport
+from radiator.core.caller import Caller
 from radiator.errors import ConflictError, InvalidInputError, NotFoundError, RadiatorError
 from radiator.identity import Scope
 from radiator.query.service import parse_duration
 from radiator.web.deps import MAX_ID, RuntimeDep, authenticate, caller_of
-from radiator.web.ui.common import page_user, parse_range, render, to_login
+from radiator.web.ui.common import PageUser, page_user, parse_range, render, to_login
 
 __all__ = ["router"]
 
@@ -51,6 +56,19 @@ def alerts_page(
             signals = runtime.alerts.weak_signals()
     except RadiatorError as exc:
         error = exc.message
+    return _page(request, runtime, user, error, backtest, signals, form)
+
+
+def _page(
+    request: Request,
+    runtime: RuntimeDep,
+    user: PageUser,
+    error: str = "",
+    backtest: BacktestResult | None = None,
+    signals: WeakSignalReport | None = None,
+    form: dict[str, str] | None = None,
+    definition: str = _EXAMPLE,
+) -> Response:
     now = runtime.alerts.now()
     context: dict[str, Any] = {
         "rules": runtime.alerts.list_rules(),
@@ -60,10 +78,44 @@ def alerts_page(
         "weekly": runtime.alerts.weekly_report(now - timedelta(days=28), now),
         "backtest": backtest,
         "signals": signals,
-        "form": {"rule": rule, "start": start, "end": end, "step": step},
+        "form": form or {"rule": "", "start": "now-7d", "end": "now", "step": "1m"},
+        "definition": definition,
         "error": error,
     }
     return render(request, "alerts.html", user, status_code=400 if error else 200, **context)
+
+
+@router.post("/alerts/rules", response_class=HTMLResponse)
+async def create_rule(
+    request: Request,
+    runtime: RuntimeDep,
+    definition: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    """The page's "New rule" form: a rule as YAML, the same fields as a rule file's entry."""
+    caller = await _writer(request, runtime, "rules")
+    try:
+        rule = runtime.alerts.create_rule(_definition(definition), caller)
+    except (InvalidInputError, ConflictError) as exc:
+        user = page_user(request, runtime)
+        if user is None:
+            return to_login(request)
+        where = f"{exc.field}: " if isinstance(exc, InvalidInputError) and exc.field else ""
+        message = exc.message if exc.message.startswith(where) else where + exc.message
+        return _page(request, runtime, user, error=message, definition=definition)
+    return RedirectResponse(f"/alerts#rule-{rule.name}", status_code=303)
+
+
+@router.post("/alerts/rules/{name}/{action}", response_class=HTMLResponse)
+async def switch_rule(
+    request: Request,
+    runtime: RuntimeDep,
+    name: Annotated[str, Path(max_length=63)],
+    action: Annotated[str, Path(pattern="^(enable|disable)$")],
+) -> Response:
+    caller = await _writer(request, runtime, action)
+    with contextlib.suppress(NotFoundError):
+        runtime.alerts.set_enabled(name, action == "enable", caller)
+    return RedirectResponse("/alerts", status_code=303)
 
 
 @router.post("/alerts/{alert_id}/{action}", response_class=HTMLResponse)
@@ -75,9 +127,7 @@ async def alert_action(
     text: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     """The page's buttons: acknowledge, resolve or add a note, then back to the page."""
-    principal, _ = await authenticate(request, runtime)
-    caller = caller_of(request, principal.actor)
-    runtime.identity.authorize(principal, Scope.WRITE, caller, f"POST /alerts/{action}")
+    caller = await _writer(request, runtime, action)
     try:
         if action == "ack":
             runtime.alerts.acknowledge(alert_id, caller)

@@ -63,6 +63,8 @@
   }
 
   function eventsFor(result, events, fallback) {
+    var kinds = window.RadiatorChart.OVERLAY_KINDS;
+    if (kinds) events = events.filter(function (e) { return kinds.indexOf(e.kind) >= 0; });
     var shown = services(result);
     if (!shown.length && fallback) shown = [fallback];
     // A chart of no particular service shows the changes that belong to no service.
