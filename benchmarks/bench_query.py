@@ -100,7 +100,7 @@ def median_ms(action: Callable[[], object], runs: int) -> float:
 
 
 def verdict(value: float, target: float) -> str:
-    return "met" if value <= target else f"MISSED by {value / target:.1f}x"
+    return "met" if value <= target else f"MISSED by {value / target:.2f}x"
 
 
 def check(outcome: QueryOutcome, want_series: int | None = None) -> str:

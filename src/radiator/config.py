@@ -331,8 +331,8 @@ class Settings(BaseSettings):
         gt=0,
         description="How often the 1-minute and 1-hour rollups are brought up to date.",
     )
-    dashboards_dir: Path | None = Field(
-        None,
+    dashboards_dir: str = Field(
+        "",
         description="A directory of dashboard YAML files (dashboards as code), loaded at start "
         "and re-synced every 30 s; empty means none.",
     )

@@ -240,3 +240,29 @@ def test_alerts_page_shows_rules_alerts_backtest_and_reports(
     assert forged.status_code == 403
     weak = client.get("/alerts", params={"weak": 1})
     assert 'data-testid="weak-signals"' in weak.text
+
+
+def test_alerts_page_creates_rules_from_yaml_and_switches_them(
+    client: TestClient, make_user: UserFactory, runtime: Runtime, checkout: str
+) -> None:
+    csrf = login(client, make_user("editor", Role.EDITOR))
+    good = (
+        "name: disk-full\nowner: checkout\nquery: disk.used\n"
+        "condition: {kind: threshold, value: 90}\n"
+    )
+    made = client.post(
+        "/alerts/rules", data={"csrf_token": csrf, "definition": good}, follow_redirects=False
+    )
+    assert made.status_code == 303
+    assert runtime.alerts.get_rule("disk-full").condition.kind == "threshold"
+    bad = good.replace("disk-full", "disk-2").replace("disk.used", "sum(disk.used")
+    refused = client.post("/alerts/rules", data={"csrf_token": csrf, "definition": bad})
+    assert refused.status_code == 400 and "query:" in refused.text
+    assert "sum(disk.used" in refused.text  # the definition is kept in the form
+    missing = good.replace("disk-full", "disk-3").replace("owner: checkout\n", "")
+    refused = client.post("/alerts/rules", data={"csrf_token": csrf, "definition": missing})
+    assert refused.status_code == 400 and "owner: Field required" in refused.text
+    off = client.post(
+        "/alerts/rules/disk-full/disable", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert off.status_code == 303 and runtime.alerts.get_rule("disk-full").enabled is False

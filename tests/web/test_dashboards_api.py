@@ -94,7 +94,7 @@ def test_bad_dashboards_name_the_field(client: TestClient, admin_headers: dict[s
 def test_yaml_import_and_add_panel(client: TestClient, admin_headers: dict[str, str]) -> None:
     text = "slug: imported\ntitle: Imported\npanels: []\n"
     response = client.post(
-        "/api/v1/dashboards/import",
+        "/api/v1/dashboard-imports",
         content=text,
         headers={**admin_headers, "Content-Type": "application/yaml"},
     )

@@ -178,5 +178,6 @@ def backtest_rule(
         for state in states
         for interval in firing_intervals(state, times, rule.for_seconds, step, first)
     ]
-    result = summarise(rule.name, start, end, step, len(times), len(states), intervals)
+    steps = int(np.count_nonzero(times >= first))  # not the look-back before the range
+    result = summarise(rule.name, start, end, step, steps, len(states), intervals)
     return result, states, times

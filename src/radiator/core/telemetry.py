@@ -306,7 +306,7 @@ class TelemetryStore(Protocol):
       tags equal every ``(tag, value)`` pair (``""`` matching a missing tag) and that have
       points in the range; ordered by name.
     - ``fetch_cells`` returns an Arrow table (sid, time as epoch microseconds, count, sum,
-      min, max, first, last) sorted by sid then time: at ``RAW`` one cell per point, else one
+      min, max, first, last) in any order: at ``RAW`` one cell per point, else one
       per rollup bucket (bucket start), recent buckets not yet rolled up computed from points.
       ``fetch_sketches`` returns (sid, time, key, count) quantile-sketch entries the same way.
     - ``coverage`` lists, per service, which metrics, spans, logs and event kinds were ever

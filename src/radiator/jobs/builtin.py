@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from radiator.core.clock import system_clock
 from radiator.core.schema import points_batch
@@ -102,7 +103,7 @@ def schedule_builtin_jobs(scheduler: Scheduler, runtime: Runtime) -> None:
     )
     scheduler.every(600, "session-purge", purge_sessions)
 
-    if settings.dashboards_dir is not None:
+    if settings.dashboards_dir:
 
         def sync_dashboard_files() -> None:
             sync_dashboards(runtime)
@@ -141,9 +142,9 @@ def _retention_work(runtime: Runtime) -> Callable[[], None]:
 
 def sync_dashboards(runtime: Runtime) -> SyncReport:
     """Load the dashboards of ``dashboards_dir`` (``*.yaml``, ``*.yml``), as code."""
-    folder = runtime.settings.dashboards_dir
+    folder = Path(runtime.settings.dashboards_dir)
     files = []
-    if folder is not None and folder.is_dir():
+    if runtime.settings.dashboards_dir and folder.is_dir():
         for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
             files.append((str(path), path.read_text(encoding="utf-8")))
     report = runtime.dashboards.sync_files(files)

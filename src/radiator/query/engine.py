@@ -60,6 +60,9 @@ __all__ = [
 LOOKBACK = timedelta(minutes=5)
 _LOOKBACK_US = 300_000_000
 _MINUTE_US = 60_000_000
+# Exact quantile_over_time sorts every point of every window; past this many (window, point)
+# pairs it reads the 1-minute sketches instead (about 1 % relative error).
+_EXACT_QUANTILE_MAX = 2_000_000
 
 
 class QueryLimitError(InvalidInputError):
@@ -287,14 +290,23 @@ class Evaluator:
     ) -> FloatArray:
         if phi < 0 or phi > 1:
             return np.where(index.lengths > 0, -np.inf if phi < 0 else np.inf, np.nan)
-        if resolution is Resolution.RAW:
-            return index.quantile(cells.last, phi)
         times = self.grid.times - offset
+        if resolution is Resolution.RAW:
+            if not self._sketch_instead(index, range_us):
+                return index.quantile(cells.last, phi)
+            # Too many points for exact windows: the 1-minute sketches, each window ending at
+            # the minute boundary at or before its step (docs/query.md).
+            resolution = Resolution.MINUTE
+            times = (times // _MINUTE_US) * _MINUTE_US
         entries = load_sketches(
             self.source, selection, int(times[0]) - range_us, int(times[-1]), resolution
         )
         sketch_index = WindowIndex(entries.series_of, entries.ends, cells.series, times, range_us)
         return sketch_index.sketch_quantile(entries.keys, entries.counts, phi)
+
+    def _sketch_instead(self, index: WindowIndex, range_us: int) -> bool:
+        whole_minutes = range_us >= _MINUTE_US and range_us % _MINUTE_US == 0
+        return not self.instant and whole_minutes and int(index.lengths.sum()) > _EXACT_QUANTILE_MAX
 
     # -- aggregations ----------------------------------------------------------------------
 

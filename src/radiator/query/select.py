@@ -137,8 +137,14 @@ def _fetch(
     table = fetch(sids, to_time_range(start_us - size + 1, end_us - size + 1), resolution)
     ordered = np.array(sids, dtype=np.uint64)
     series_of = np.searchsorted(ordered, table.column("sid").to_numpy().astype(np.uint64))
+    series_of = series_of.astype(np.int64)
     ends = table.column("time").to_numpy().astype(np.int64) + size
-    return table, series_of.astype(np.int64), ends
+    if len(ends) > 1:
+        # Windows need rows by series, then time; the store returns them in any order.
+        order = np.lexsort((ends, series_of))
+        if not np.array_equal(order, np.arange(len(order))):
+            table, series_of, ends = table.take(order), series_of[order], ends[order]
+    return table, series_of, ends
 
 
 def _floats(table: pa.Table, name: str) -> FloatArray:

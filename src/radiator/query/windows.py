@@ -70,6 +70,7 @@ class WindowIndex:
         self.hi: IntArray = np.searchsorted(keys, rows + (times - base), side="right")
         self.lo: IntArray = np.searchsorted(keys, rows + (times - range_us - base), side="right")
         self.lengths: IntArray = self.hi - self.lo
+        self._series_of, self._ends, self._times, self._range_us = series_of, ends, times, range_us
 
     def prefix_sum(self, values: FloatArray) -> FloatArray:
         """Sum of ``values`` over each window; NaN where the window is empty."""
@@ -129,24 +130,24 @@ class WindowIndex:
         return out
 
     def sketch_quantile(self, keys: IntArray, counts: FloatArray, phi: float) -> FloatArray:
-        """φ-quantile of each window from merged sketch entries (this index is over them)."""
-        window_of, positions = self._expand()
-        out = np.full(self.lo.size, np.nan)
-        if not len(positions):
-            return out.reshape(self.lo.shape)
-        k, c = keys[positions], counts[positions]
-        order = np.lexsort((k, window_of))
-        window_of, k, c = window_of[order], k[order], c[order]
-        cumulative = np.cumsum(c)
-        totals = np.bincount(window_of, weights=c, minlength=self.lo.size)
-        before = np.concatenate(([0.0], np.cumsum(totals)[:-1]))
-        # DDSketch: the entry holding rank φ·(n-1) among the window's n values.
-        target = before + np.clip(phi, 0.0, 1.0) * (totals - 1)
-        windows = np.unique(window_of)
-        found = np.searchsorted(cumulative, target[windows], side="right")
-        found = np.minimum(found, len(k) - 1)
-        out[windows] = decode_sketch_keys(k[found])
-        return out.reshape(self.lo.shape)
+        """φ-quantile of each window from merged sketch entries (this index is over them).
+
+        Per series, the entries become a (cell x key) count matrix with prefix sums over
+        cells, so a window's merged sketch is one row difference: the work grows with
+        steps x distinct keys, not with the entries each window holds.
+        """
+        out = np.full(self.lo.shape, np.nan)
+        if not len(keys):
+            return out
+        bounds = np.searchsorted(self._series_of, np.arange(self.lo.shape[0] + 1))
+        for series in range(self.lo.shape[0]):
+            a, b = int(bounds[series]), int(bounds[series + 1])
+            if a == b:
+                continue
+            out[series] = _series_sketch_quantile(
+                self._ends[a:b], keys[a:b], counts[a:b], self._times, self._range_us, phi
+            )
+        return out
 
     def _expand(self) -> tuple[IntArray, IntArray]:
         """Window number and cell position of every (window, cell) membership."""
@@ -156,6 +157,30 @@ class WindowIndex:
         starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
         positions = np.arange(total, dtype=np.int64) - starts + np.repeat(self.lo.ravel(), lengths)
         return window_of, positions
+
+
+def _series_sketch_quantile(
+    ends: IntArray,
+    keys: IntArray,
+    counts: FloatArray,
+    times: IntArray,
+    range_us: int,
+    phi: float,
+) -> FloatArray:
+    cells, cell_of = np.unique(ends, return_inverse=True)
+    distinct, key_of = np.unique(keys, return_inverse=True)
+    matrix = np.zeros((len(cells) + 1, len(distinct)))
+    np.add.at(matrix, (cell_of + 1, key_of), counts)
+    np.cumsum(matrix, axis=0, out=matrix)
+    hi = np.searchsorted(cells, times, side="right")
+    lo = np.searchsorted(cells, times - range_us, side="right")
+    window = matrix[hi] - matrix[lo]  # steps x keys: each window's merged sketch
+    cumulative = np.cumsum(window, axis=1)
+    totals = cumulative[:, -1]
+    # DDSketch: the key holding rank φ·(n-1) among the window's n values.
+    target = np.clip(phi, 0.0, 1.0) * (totals - 1)
+    found = np.argmax(cumulative > target[:, None], axis=1)
+    return np.where(totals > 0, decode_sketch_keys(distinct[found]), np.nan)
 
 
 def decode_sketch_keys(keys: IntArray) -> FloatArray:

@@ -361,7 +361,7 @@ def fetch_cells(
     points: str = "points",
     rollup: str | None = None,
 ) -> pa.Table:
-    """Columns sid, time (epoch µs), count, sum, min, max, first, last; sorted by sid, time.
+    """Columns sid, time (epoch µs), count, sum, min, max, first, last, in no set order.
 
     ``points`` and ``rollup`` are the table expressions to read (the store passes ones that
     include archived days when the range reaches them).
@@ -392,7 +392,9 @@ def fetch_cells(
             f"WHERE {semi} AND {_RAW_WINDOW} GROUP BY sid, 2"
         )
     try:
-        return cursor.sql(f"{sql} ORDER BY sid, time", params=params).to_arrow_table()
+        # Sorting here cost DuckDB most of the read (860 of 887 ms for 1.7M rows); the
+        # evaluator orders the rows by series and time itself (query.select).
+        return cursor.sql(sql, params=params).to_arrow_table()
     finally:
         cursor.unregister(_SIDS_VIEW)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from radiator.core.telemetry import EventFilter, LogFilter
@@ -156,7 +156,7 @@ def create_dashboard(
 
 
 @router.post(
-    "/dashboards/import",
+    "/dashboard-imports",
     response_model=list[Dashboard],
     status_code=201,
     responses=problem_responses(409),
@@ -283,7 +283,9 @@ def create_kiosk_link(
     responses=problem_responses(404),
     summary="Revoke a kiosk link: TVs showing it stop at their next refresh",
 )
-def revoke_kiosk_link(link_id: int, _: Writer, caller: CallerDep, runtime: RuntimeDep) -> KioskLink:
+def revoke_kiosk_link(
+    link_id: Annotated[int, Path(ge=1, le=2**62)], _: Writer, caller: CallerDep, runtime: RuntimeDep
+) -> KioskLink:
     return runtime.dashboards.revoke_kiosk_link(link_id, caller)
 
 

@@ -173,7 +173,7 @@ def _window(hours: float) -> TimeRange:
     return TimeRange.last(timedelta(hours=hours))
 
 
-Lookback = Annotated[float, Query(gt=0, le=24 * 400, description="Hours of history to search")]
+Lookback = Annotated[float, Query(ge=0.01, le=24 * 400, description="Hours of history to search")]
 
 
 @router.get(

@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import yaml
-
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -25,6 +24,36 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 _OPEN = [AlertState.PENDING, AlertState.FIRING, AlertState.ACKNOWLEDGED]
+_EXAMPLE = """name: checkout.errors
+owner: checkout
+query: sum(rate(http.server.requests{service="checkout",status=~"5.."}[5m]))
+condition: {kind: threshold, op: ">", value: 2}
+for_seconds: 5m
+severity: warning
+"""
+
+
+async def _writer(request: Request, runtime: RuntimeDep, action: str) -> Caller:
+    """The session's user, allowed to write (CSRF checked by ``authenticate``)."""
+    principal, _ = await authenticate(request, runtime)
+    caller = caller_of(request, principal.actor)
+    runtime.identity.authorize(principal, Scope.WRITE, caller, f"POST /alerts/{action}")
+    return caller
+
+
+def _definition(text: str) -> AlertRuleCreate:
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidInputError(f"not valid YAML: {exc}", field="definition") from exc
+    if not isinstance(document, dict):
+        raise InvalidInputError("a rule is a mapping of fields", field="definition")
+    try:
+        return AlertRuleCreate.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "rule"
+        raise InvalidInputError(f"{where}: {first['msg']}", field=where) from exc
 
 
 def _backtest(runtime: RuntimeDep, rule: str, start: str, end: str, step: str) -> BacktestResult:
@@ -56,6 +85,7 @@ def alerts_page(
             signals = runtime.alerts.weak_signals()
     except RadiatorError as exc:
         error = exc.message
+    form = {"rule": rule, "start": start, "end": end, "step": step}
     return _page(request, runtime, user, error, backtest, signals, form)
 
 

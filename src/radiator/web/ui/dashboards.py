@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from radiator.dashboards import DashboardCreate, KioskLinkCreate
@@ -138,7 +138,10 @@ def create_kiosk_link(
 
 @router.post("/dashboards/kiosk-links/{link_id}/revoke")
 def revoke_kiosk_link(
-    link_id: int, request: Request, runtime: RuntimeDep, csrf_token: Text
+    link_id: Annotated[int, Path(ge=1, le=2**62)],
+    request: Request,
+    runtime: RuntimeDep,
+    csrf_token: Text,
 ) -> Response:
     user = _checked(request, runtime, csrf_token)
     runtime.dashboards.revoke_kiosk_link(link_id, caller_of(request, user.principal.actor))
