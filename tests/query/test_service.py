@@ -252,3 +252,32 @@ def test_instant_queries_read_raw_points_even_at_whole_minutes(service: QuerySer
     assert ranged.series[0].values == [9.0]
     raw_range = service.run('cpu{host="a"}', RangeSpec(at, at, 10))
     assert raw_range.series[0].values == [0.0]
+
+
+def test_queries_of_one_request_share_their_store_reads() -> None:
+    from radiator.core.schema import points_batch
+    from radiator.core.telemetry import Signal
+    from radiator.core.types import Point
+    from radiator.storage.telemetry import open_telemetry_store
+
+    store = open_telemetry_store("duckdb", ":memory:")
+    start = datetime(2026, 11, 24, 10, tzinfo=UTC)
+    points = [
+        Point("cpu", float(i), start + timedelta(seconds=10 * i), {"host": f"h{i % 3}"})
+        for i in range(360)
+    ]
+    store.append(Signal.POINTS, points_batch(points))
+    reads: list[int] = []
+    fetch = store.fetch_cells
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        reads.append(1)
+        return fetch(*args, **kwargs)
+
+    store.fetch_cells = counting  # type: ignore[method-assign]
+    spec = RangeSpec(start, start + timedelta(hours=1), step_seconds=30)
+    queries = [("a", "avg(cpu)"), ("b", "max_over_time(cpu[5m])"), ("c", "count(cpu)")]
+    outcomes = QueryService(store).run_many(queries, spec)
+    store.close()
+    assert [o.error for o in outcomes] == [None, None, None]
+    assert len(reads) == 1  # one selector, one 5-minute window: read once for all three

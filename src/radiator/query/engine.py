@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 
@@ -107,6 +108,9 @@ class Evaluator:
     clock: Callable[[], float] = time.monotonic
     warnings: list[str] = field(default_factory=list)
     cells_read: int = 0
+    # Reads shared by the queries of one request (a dashboard's panels often select the
+    # same series over the same window): selections and cells, keyed by what they depend on.
+    cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.grid.size > self.limits.max_steps:
@@ -189,6 +193,13 @@ class Evaluator:
         return (selector.offset // timedelta(microseconds=1)) if selector.offset else 0
 
     def _select(self, selector: VectorSelector, range_us: int) -> tuple[Selection, int]:
+        key = ("select", selector, range_us, self.grid)
+        if key not in self.cache:
+            self.cache[key] = self._select_uncached(selector, range_us)
+        found: tuple[Selection, int] = self.cache[key]
+        return found
+
+    def _select_uncached(self, selector: VectorSelector, range_us: int) -> tuple[Selection, int]:
         offset = self._offset_us(selector)
         start = self.grid.start_us - offset - range_us
         selection = select_series(self.source, selector, start, self.grid.end_us - offset + 1)
@@ -206,6 +217,16 @@ class Evaluator:
         return choose_resolution(self.grid.step_us, range_us, offset_us, self.grid.start_us)
 
     def _cells(
+        self, selection: Selection, range_us: int, offset_us: int
+    ) -> tuple[Cells, WindowIndex, Resolution]:
+        sids = tuple(s.sid for s in selection.series)
+        key = ("cells", sids, range_us, offset_us, self.grid, self.instant)
+        if key not in self.cache:
+            self.cache[key] = self._cells_uncached(selection, range_us, offset_us)
+        found: tuple[Cells, WindowIndex, Resolution] = self.cache[key]
+        return found
+
+    def _cells_uncached(
         self, selection: Selection, range_us: int, offset_us: int
     ) -> tuple[Cells, WindowIndex, Resolution]:
         resolution = self._resolution(range_us, offset_us)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -171,11 +172,26 @@ class QueryService:
     def now(self) -> datetime:
         return self._clock()
 
-    def run(self, expr: str, spec: RangeSpec, query_id: str = "A") -> QueryOutcome:
-        """Evaluate one expression; raises ``QueryParseError`` and evaluation errors."""
+    def run(
+        self,
+        expr: str,
+        spec: RangeSpec,
+        query_id: str = "A",
+        cache: dict[tuple[Any, ...], Any] | None = None,
+    ) -> QueryOutcome:
+        """Evaluate one expression; raises ``QueryParseError`` and evaluation errors.
+
+        ``cache`` shares store reads between queries of one request (``run_many``).
+        """
         tree = parse(expr)
         grid = spec.grid()
-        evaluator = Evaluator(self._source, grid, self._limits, instant=spec.instant)
+        evaluator = Evaluator(
+            self._source,
+            grid,
+            self._limits,
+            instant=spec.instant,
+            cache=cache if cache is not None else {},
+        )
         value = evaluator.evaluate(tree)
         outcome = _outcome(query_id, expr, value, grid, spec.instant)
         outcome.warnings.extend(evaluator.warnings)
@@ -184,9 +200,10 @@ class QueryService:
     def run_many(self, queries: Sequence[tuple[str, str]], spec: RangeSpec) -> list[QueryOutcome]:
         """Evaluate ``(id, expr)`` pairs; a failing one carries its error, the rest still run."""
         outcomes = []
+        cache: dict[tuple[Any, ...], Any] = {}
         for query_id, expr in queries:
             try:
-                outcomes.append(self.run(expr, spec, query_id))
+                outcomes.append(self.run(expr, spec, query_id, cache))
             except (QueryParseError, InvalidInputError, RadiatorError) as exc:
                 outcomes.append(QueryOutcome(query_id, expr, "error", error=exc))
         return outcomes
