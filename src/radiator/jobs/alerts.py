@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from radiator.alerts import RULE_FILE_SUFFIXES, AlertService, CycleReport, RuleFile, SyncReport
+from radiator.alerts import AlertService, CycleReport, RuleFile, SyncReport
 from radiator.core.caller import Caller
 from radiator.errors import InvalidInputError
+from radiator.jobs.files import read_yaml_files
 from radiator.jobs.scheduler import Scheduler
 from radiator.runtime import Runtime
 
@@ -34,19 +35,7 @@ def read_alert_rule_files(directory: Path) -> list[RuleFile]:
     Raises:
         InvalidInputError: the directory or a file cannot be read, or a file is too large.
     """
-    if not directory.is_dir():
-        raise InvalidInputError(f"{directory} is not a directory", field="directory")
-    files: list[RuleFile] = []
-    for path in sorted(directory.resolve().iterdir()):
-        if path.suffix not in RULE_FILE_SUFFIXES or not path.is_file():
-            continue
-        if path.stat().st_size > MAX_RULE_FILE_BYTES:
-            raise InvalidInputError(f"{path}: larger than {MAX_RULE_FILE_BYTES} bytes")
-        try:
-            files.append(RuleFile(str(path), path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidInputError(f"{path}: cannot be read: {exc}") from exc
-    return files
+    return [RuleFile(path, text) for path, text in read_yaml_files(directory, MAX_RULE_FILE_BYTES)]
 
 
 def sync_alert_rules(service: AlertService, directory: Path, caller: Caller = _JOB) -> SyncReport:

@@ -11,9 +11,10 @@ from radiator.core.schema import points_batch
 from radiator.core.telemetry import Signal
 from radiator.core.types import MetricKind, Point
 from radiator.dashboards import SyncReport
-from radiator.errors import StorageError
+from radiator.errors import InvalidInputError, StorageError
 from radiator.ingest.statsd_aggregate import StatsdAggregator
 from radiator.jobs.alerts import schedule_alerts
+from radiator.jobs.files import read_yaml_files
 from radiator.jobs.logmetrics import schedule_log_metrics
 from radiator.jobs.scheduler import Scheduler
 from radiator.jobs.scrape import schedule_scrape_jobs
@@ -22,6 +23,7 @@ from radiator.storage.telemetry import DuckDBTelemetryStore
 from radiator.storage.telemetry.retention import Retention
 
 _log = logging.getLogger(__name__)
+MAX_DASHBOARD_FILE_BYTES = 4 * 1024 * 1024
 
 __all__ = [
     "schedule_builtin_jobs",
@@ -143,10 +145,11 @@ def _retention_work(runtime: Runtime) -> Callable[[], None]:
 def sync_dashboards(runtime: Runtime) -> SyncReport:
     """Load the dashboards of ``dashboards_dir`` (``*.yaml``, ``*.yml``), as code."""
     folder = Path(runtime.settings.dashboards_dir)
-    files = []
-    if runtime.settings.dashboards_dir and folder.is_dir():
-        for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-            files.append((str(path), path.read_text(encoding="utf-8")))
+    try:
+        files = read_yaml_files(folder, MAX_DASHBOARD_FILE_BYTES)
+    except InvalidInputError as exc:
+        _log.warning("dashboards not synced: %s", exc.message)
+        return SyncReport([], [], [exc.message])
     report = runtime.dashboards.sync_files(files)
     for error in report.errors:
         _log.warning("dashboard file not loaded: %s", error)
