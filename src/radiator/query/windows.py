@@ -169,9 +169,11 @@ def _series_sketch_quantile(
 ) -> FloatArray:
     cells, cell_of = np.unique(ends, return_inverse=True)
     distinct, key_of = np.unique(keys, return_inverse=True)
-    matrix = np.zeros((len(cells) + 1, len(distinct)))
-    np.add.at(matrix, (cell_of + 1, key_of), counts)
-    np.cumsum(matrix, axis=0, out=matrix)
+    width = len(distinct)
+    flat = np.bincount(
+        (cell_of + 1) * width + key_of, weights=counts, minlength=(len(cells) + 1) * width
+    )
+    matrix = np.cumsum(flat.reshape(len(cells) + 1, width), axis=0)
     hi = np.searchsorted(cells, times, side="right")
     lo = np.searchsorted(cells, times - range_us, side="right")
     window = matrix[hi] - matrix[lo]  # steps x keys: each window's merged sketch
