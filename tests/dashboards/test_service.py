@@ -130,19 +130,23 @@ def test_kiosk_link_to_an_unknown_dashboard_is_refused(runtime: Runtime) -> None
         runtime.dashboards.create_kiosk_link(KioskLinkCreate(name="x", dashboards=["nope"]))
 
 
-def test_dashboards_persist_on_postgresql_too(state_dsn: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_dashboards_persist_on_sqlite_and_postgresql(state_dsn: str) -> None:
     from radiator.audit import AuditLog
     from radiator.dashboards import DashboardService
     from radiator.storage.state import Database, SqlAuditStore, SqlDashboardStore
 
     db = Database(state_dsn)
-    db.upgrade()
-    service = DashboardService(SqlDashboardStore(db), AuditLog(SqlAuditStore(db)))
-    service.ensure_builtin()
-    created = service.create(DashboardCreate.model_validate(load_yaml(BOARD, "x")[0].model_dump()))
-    assert service.get("checkout") == created
-    assert [d.slug for d in service.list_dashboards()] == [
-        "checkout",
-        "radiator-health",
-        "service-overview",
-    ]
+    try:
+        db.upgrade()
+        service = DashboardService(SqlDashboardStore(db), AuditLog(SqlAuditStore(db)))
+        service.ensure_builtin()
+        data = DashboardCreate.model_validate(load_yaml(BOARD, "x")[0].model_dump())
+        created = service.create(data)
+        assert service.get("checkout") == created
+        assert [d.slug for d in service.list_dashboards()] == [
+            "checkout",
+            "radiator-health",
+            "service-overview",
+        ]
+    finally:
+        db.close()  # an engine left open leaks its pooled connections into later tests
