@@ -20,7 +20,6 @@ from radiator.runtime import Runtime
 from .support import TokenFactory, UserFactory, audit_records, login
 
 RULES = "/api/v1/alert-rules"
-NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 RULE: dict[str, Any] = {
     "name": "cpu-high",
     "owner": "checkout",
@@ -41,7 +40,9 @@ def checkout(runtime: Runtime) -> str:
 @pytest.fixture
 def cpu(runtime: Runtime) -> None:
     """cpu of host a over the last two hours: 1, with 10 for the last 20 minutes."""
-    start = NOW - timedelta(hours=2)
+    # Relative to when the test runs, not to when the module was collected: a full suite
+    # reaches this module many minutes after collection.
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=2)
     points = [
         Point(
             "cpu",

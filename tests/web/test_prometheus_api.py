@@ -22,15 +22,21 @@ from radiator.runtime import Runtime
 from sdk.live import live_server
 
 PROMTOOL = Path("/usr/bin/promtool")
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-def seeded(runtime: Runtime) -> Runtime:
+def now() -> datetime:
+    """When the test runs (a module-level time would be stale by the time a long suite
+    reaches this module)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def seeded(runtime: Runtime, now: datetime) -> Runtime:
     """Two services' request counters (1 per 10 s) and a latency gauge over the last hour."""
     points = []
     for i in range(360):
-        at = NOW - timedelta(seconds=10 * (360 - i))
+        at = now - timedelta(seconds=10 * (360 - i))
         for service, status in (("checkout", "200"), ("checkout", "500"), ("search", "200")):
             tags = {"service": service, "status": status}
             points.append(Point("http.requests", 1.0, at, tags, MetricKind.COUNTER))
@@ -62,12 +68,14 @@ def with_token(base: str, token: str) -> str:
     return base.replace("http://", f"http://radiator:{token}@") + "/prometheus"
 
 
-def test_promtool_instant_query_sums_rates_by_service(server: str, token: str) -> None:
+def test_promtool_instant_query_sums_rates_by_service(
+    server: str, token: str, now: datetime
+) -> None:
     result = promtool(
         "instant",
         "-o",
         "json",
-        f"--time={(NOW - timedelta(seconds=5)).timestamp():.0f}",
+        f"--time={(now - timedelta(seconds=5)).timestamp():.0f}",
         with_token(server, token),
         "sum by (service) (rate(http.requests[5m]))",
     )
@@ -76,8 +84,10 @@ def test_promtool_instant_query_sums_rates_by_service(server: str, token: str) -
     assert rows == pytest.approx({"checkout": 0.2, "search": 0.1})
 
 
-def test_promtool_range_query_returns_a_point_per_step(server: str, token: str) -> None:
-    start, end = NOW - timedelta(minutes=30), NOW - timedelta(minutes=10)
+def test_promtool_range_query_returns_a_point_per_step(
+    server: str, token: str, now: datetime
+) -> None:
+    start, end = now - timedelta(minutes=30), now - timedelta(minutes=10)
     result = promtool(
         "range",
         "-o",
@@ -130,14 +140,14 @@ def test_unsupported_function_is_a_bad_data_error_not_an_answer(server: str, tok
     assert "irate is not supported by Radiator" in body["error"]
 
 
-def test_query_range_by_post_form_with_basic_auth(server: str, token: str) -> None:
+def test_query_range_by_post_form_with_basic_auth(server: str, token: str, now: datetime) -> None:
     credentials = base64.b64encode(f"grafana:{token}".encode()).decode()
     response = httpx.post(
         f"{server}/prometheus/api/v1/query_range",
         data={
             "query": 'latency_ms{service="search"}',
-            "start": str((NOW - timedelta(minutes=5)).timestamp()),
-            "end": str(NOW.timestamp()),
+            "start": str((now - timedelta(minutes=5)).timestamp()),
+            "end": str(now.timestamp()),
             "step": "1m",
         },
         headers={"Authorization": f"Basic {credentials}"},
