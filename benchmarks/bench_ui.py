@@ -143,8 +143,13 @@ def main() -> None:
     ensure_dataset(args.data, args.series, args.days, args.logs)
     work = Path(tempfile.mkdtemp(prefix="radiator-bench-ui-"))
     port = free_port()
+    # No day-long backfill of logs.records at start: it would compete with the measurement.
     env = serve_env(
-        work / "data", port, telemetry_path=str(args.data), admin_password="bench-password-123"
+        work / "data",
+        port,
+        telemetry_path=str(args.data),
+        admin_password="bench-password-123",
+        log_metrics_backfill_hours="0",
     )
     subprocess.run([RADIATOR, "db", "upgrade"], env=env, cwd=work, check=True, capture_output=True)
     subprocess.run(
