@@ -171,7 +171,7 @@
     document.getElementById("dash-actions").hidden = !on;
     if (!on) editor.hidden = true;
     writeUrl();
-    draw(lastData);
+    if (lastData) draw(lastData);  // before the first answer there is nothing to draw
   }
 
   var lastData = null;
