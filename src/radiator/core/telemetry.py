@@ -305,10 +305,12 @@ class TelemetryStore(Protocol):
     - ``find_series`` lists the catalogue's series named ``name`` (any name when None) whose
       tags equal every ``(tag, value)`` pair (``""`` matching a missing tag) and that have
       points in the range; ordered by name.
-    - ``fetch_cells`` returns an Arrow table (sid, time as epoch microseconds, count, sum,
-      min, max, first, last) in any order: at ``RAW`` one cell per point, else one
-      per rollup bucket (bucket start), recent buckets not yet rolled up computed from points.
-      ``fetch_sketches`` returns (sid, time, key, count) quantile-sketch entries the same way.
+    - ``fetch_cells`` returns an Arrow table (sid, series: the sid's position in ``sids``,
+      time as epoch microseconds, count, sum, min, max, first, last) in any order, one row
+      per rollup bucket (bucket start), recent buckets not yet rolled up computed from
+      points; at ``RAW`` (sid, series, time, value), one row per point, preferably in
+      storage (time) order, which saves the reader a sort. ``fetch_sketches`` returns
+      (sid, series, time, key, count) quantile-sketch entries the same way.
     - ``coverage`` lists, per service, which metrics, spans, logs and event kinds were ever
       seen, with first and last times (live data and the series catalogue).
     - ``roll_up`` brings the 1-minute and 1-hour rollups up to the last complete bucket

@@ -6,9 +6,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from radiator.core.telemetry import MetricSeries, Resolution
 from radiator.core.types import TimeRange
@@ -127,28 +128,65 @@ def _fetch(
     start_us: int,
     end_us: int,
     resolution: Resolution,
-) -> tuple[pa.Table, IntArray, IntArray]:
-    """Rows whose end time lies in (start_us, end_us], with each row's series index and end.
+) -> tuple[dict[str, npt.NDArray[Any]], IntArray, IntArray]:
+    """Columns of the rows whose end time lies in (start_us, end_us], ordered by series and
+    end, with each row's series index and end.
 
     A rollup bucket ends ``resolution`` after its start; a raw point at its own time.
     """
     size = resolution.seconds * 1_000_000
     sids = [s.sid for s in selection.series]
     table = fetch(sids, to_time_range(start_us - size + 1, end_us - size + 1), resolution)
-    ordered = np.array(sids, dtype=np.uint64)
-    series_of = np.searchsorted(ordered, table.column("sid").to_numpy().astype(np.uint64))
-    series_of = series_of.astype(np.int64)
+    series_of = table.column("series").to_numpy().astype(np.int64)
     ends = table.column("time").to_numpy().astype(np.int64) + size
-    if len(ends) > 1:
-        # Windows need rows by series, then time; the store returns them in any order.
-        order = np.lexsort((ends, series_of))
-        if not np.array_equal(order, np.arange(len(order))):
-            table, series_of, ends = table.take(order), series_of[order], ends[order]
-    return table, series_of, ends
+    columns = {
+        name: table.column(name).to_numpy(zero_copy_only=False)
+        for name in table.column_names
+        if name not in ("sid", "series", "time")
+    }
+    order, series_of, ends = _series_order(series_of, ends)
+    if len(order):
+        columns = {name: values[order] for name, values in columns.items()}
+    return columns, series_of, ends
 
 
-def _floats(table: pa.Table, name: str) -> FloatArray:
-    values: FloatArray = table.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
+def _series_order(series_of: IntArray, ends: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """The permutation putting rows in (series, end) order, with the reordered series and
+    ends; ``order`` is empty when the rows are in that order already.
+
+    The store returns rows in storage order, which is time order within a series almost
+    always; a stable sort by series alone (a radix sort when the series fit 16 bits) is
+    then enough, and is checked before it is trusted.
+    """
+    if len(ends) < 2 or _in_order(series_of, ends):
+        return np.empty(0, dtype=np.int64), series_of, ends
+    if int(series_of.max()) < 2**16:
+        order: IntArray = np.argsort(series_of.astype(np.uint16), kind="stable")
+        counts = np.bincount(series_of, minlength=int(series_of.max()) + 1)
+        by_series = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        by_end = ends[order]
+        if _in_order(by_series, by_end):
+            return order, by_series, by_end
+        # A few runs out of time order within series (the store's parallel scan returns
+        # row groups in any order): a stable sort of the combined key merges the runs.
+        base = int(by_end.min())
+        span = int(by_end.max()) - base + 1
+        if span * (int(by_series[-1]) + 1) < 2**62:
+            within = np.argsort(by_series * span + (by_end - base), kind="stable")
+            return order[within], by_series, by_end[within]
+    order = np.lexsort((ends, series_of))
+    return order, series_of[order], ends[order]
+
+
+def _in_order(series_of: IntArray, ends: IntArray) -> bool:
+    """Whether rows are ordered by series, then end (ends fall only where series rise)."""
+    falls = np.flatnonzero(np.diff(ends) < 0)
+    rises = series_of[falls + 1] > series_of[falls]
+    return bool(rises.all()) and bool((np.diff(series_of) >= 0).all())
+
+
+def _floats(columns: dict[str, npt.NDArray[Any]], name: str) -> FloatArray:
+    values: FloatArray = columns[name].astype(np.float64, copy=False)
     return values
 
 
@@ -160,17 +198,30 @@ def load_cells(
     resolution: Resolution,
 ) -> Cells:
     """Cells of the selection whose end time lies in (start_us, end_us]."""
-    table, series_of, ends = _fetch(source.fetch_cells, selection, start_us, end_us, resolution)
+    columns, series_of, ends = _fetch(source.fetch_cells, selection, start_us, end_us, resolution)
+    if "value" in columns:  # raw points: every point is a cell of count 1
+        value = _floats(columns, "value")
+        return Cells(
+            series=len(selection.series),
+            series_of=series_of,
+            ends=ends,
+            count=np.ones(len(value)),
+            sum=value,
+            min=value,
+            max=value,
+            first=value,
+            last=value,
+        )
     return Cells(
         series=len(selection.series),
         series_of=series_of,
         ends=ends,
-        count=_floats(table, "count"),
-        sum=_floats(table, "sum"),
-        min=_floats(table, "min"),
-        max=_floats(table, "max"),
-        first=_floats(table, "first"),
-        last=_floats(table, "last"),
+        count=_floats(columns, "count"),
+        sum=_floats(columns, "sum"),
+        min=_floats(columns, "min"),
+        max=_floats(columns, "max"),
+        first=_floats(columns, "first"),
+        last=_floats(columns, "last"),
     )
 
 
@@ -182,10 +233,12 @@ def load_sketches(
     resolution: Resolution,
 ) -> SketchEntries:
     """Quantile-sketch entries of the cells ``load_cells`` would return."""
-    table, series_of, ends = _fetch(source.fetch_sketches, selection, start_us, end_us, resolution)
+    columns, series_of, ends = _fetch(
+        source.fetch_sketches, selection, start_us, end_us, resolution
+    )
     return SketchEntries(
         series_of=series_of,
         ends=ends,
-        keys=table.column("key").to_numpy().astype(np.int64),
-        counts=_floats(table, "count"),
+        keys=columns["key"].astype(np.int64),
+        counts=_floats(columns, "count"),
     )
