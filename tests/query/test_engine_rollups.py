@@ -293,9 +293,16 @@ class _Spy:
     def __getattr__(self, name: str) -> object:
         return getattr(self.store, name)
 
-    def fetch_cells(self, sids: object, time_range: object, resolution: object) -> object:
+    def fetch_cells(
+        self,
+        sids: object,
+        time_range: object,
+        resolution: object,
+        windows: object = None,
+        columns: object = None,
+    ) -> object:
         self.reads.append(str(resolution))
-        return self.store.fetch_cells(sids, time_range, resolution)  # type: ignore[attr-defined]
+        return self.store.fetch_cells(sids, time_range, resolution, windows, columns)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

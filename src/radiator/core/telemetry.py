@@ -35,6 +35,7 @@ __all__ = [
     "Signal",
     "SpanFilter",
     "SpanRow",
+    "StepWindows",
     "TelemetryStore",
     "query_deadline",
 ]
@@ -63,6 +64,19 @@ class Resolution(StrEnum):
     @property
     def seconds(self) -> int:
         return {"raw": 0, "1m": 60, "1h": 3600}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class StepWindows:
+    """The windows ``(t - range_us, t]`` of the steps ``t = anchor_us + k * step_us``.
+
+    A metric read given these may leave out cells whose end lies in no window: when the
+    step is longer than the window, most of the range is never looked at.
+    """
+
+    anchor_us: int
+    step_us: int
+    range_us: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,7 +324,9 @@ class TelemetryStore(Protocol):
       per rollup bucket (bucket start), recent buckets not yet rolled up computed from
       points; at ``RAW`` (sid, series, time, value), one row per point, preferably in
       storage (time) order, which saves the reader a sort. ``fetch_sketches`` returns
-      (sid, series, time, key, count) quantile-sketch entries the same way.
+      (sid, series, time, key, count) quantile-sketch entries the same way. Given
+      ``windows``, both may leave out cells whose end lies in none of them; given
+      ``columns``, ``fetch_cells`` returns only those of the rollup columns.
     - ``coverage`` lists, per service, which metrics, spans, logs and event kinds were ever
       seen, with first and last times (live data and the series catalogue).
     - ``roll_up`` brings the 1-minute and 1-hour rollups up to the last complete bucket
@@ -341,11 +357,20 @@ class TelemetryStore(Protocol):
     ) -> list[MetricSeries]: ...
 
     def fetch_cells(
-        self, sids: Sequence[int], time_range: TimeRange, resolution: Resolution
+        self,
+        sids: Sequence[int],
+        time_range: TimeRange,
+        resolution: Resolution,
+        windows: StepWindows | None = None,
+        columns: tuple[str, ...] | None = None,
     ) -> pa.Table: ...
 
     def fetch_sketches(
-        self, sids: Sequence[int], time_range: TimeRange, resolution: Resolution
+        self,
+        sids: Sequence[int],
+        time_range: TimeRange,
+        resolution: Resolution,
+        windows: StepWindows | None = None,
     ) -> pa.Table: ...
 
     def tag_names(self, name: str | None, time_range: TimeRange) -> list[str]: ...

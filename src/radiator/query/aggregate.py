@@ -57,18 +57,26 @@ def _reduce(op: str, rows: FloatArray) -> FloatArray:
 
 
 def _quantile(rows: FloatArray, phi: FloatArray) -> FloatArray:
-    out = np.full(rows.shape[1], np.nan)
-    for step in range(rows.shape[1]):
-        column = rows[:, step]
-        column = column[~np.isnan(column)]
-        q = phi[step]
-        if not len(column) or np.isnan(q):
-            continue
-        if q < 0 or q > 1:
-            out[step] = -np.inf if q < 0 else np.inf
-        else:
-            out[step] = np.quantile(column, q)
-    return out
+    """φ-quantile across the series of each step (linear interpolation, as Prometheus and
+    ``np.quantile``), all steps at once; φ outside [0, 1] gives -Inf / +Inf."""
+    steps = rows.shape[1]
+    present = (~np.isnan(rows)).sum(axis=0)
+    if not rows.shape[0]:
+        return np.full(steps, np.nan)
+    ordered = np.sort(rows, axis=0)  # NaNs sort last
+    top = np.maximum(present - 1, 0)
+    with np.errstate(invalid="ignore"):
+        rank = np.clip(np.nan_to_num(phi), 0.0, 1.0) * top
+    below = np.floor(rank).astype(np.int64)
+    above = np.minimum(below + 1, top)
+    columns = np.arange(steps)
+    low, high = ordered[below, columns], ordered[above, columns]
+    t = rank - below
+    with np.errstate(invalid="ignore"):
+        # The same interpolation as np.quantile's, so results match it to the last bit.
+        out = np.where(t >= 0.5, high - (high - low) * (1 - t), low + (high - low) * t)
+    out = np.where(phi < 0, -np.inf, np.where(phi > 1, np.inf, out))
+    return np.where((present == 0) | np.isnan(phi), np.nan, out)
 
 
 def _top(rows: FloatArray, k: FloatArray, largest: bool) -> FloatArray:

@@ -33,6 +33,7 @@ from radiator.query.ast import (
 )
 from radiator.query.binary import QueryEvaluationError, apply_binary
 from radiator.query.functions import (
+    CELL_COLUMNS,
     RANGE_FUNCTIONS,
     apply_instant_function,
     histogram_quantile,
@@ -45,6 +46,7 @@ from radiator.query.select import (
     load_cells,
     load_sketches,
     select_series,
+    step_windows,
 )
 from radiator.query.values import NAME, FloatArray, Grid, SeriesSet, Value
 from radiator.query.windows import Cells, WindowIndex
@@ -64,6 +66,9 @@ _MINUTE_US = 60_000_000
 # Exact quantile_over_time sorts every point of every window; past this many (window, point)
 # pairs it reads the 1-minute sketches instead (about 1 % relative error).
 _EXACT_QUANTILE_MAX = 2_000_000
+
+
+_ALL_COLUMNS = frozenset().union(*CELL_COLUMNS.values())
 
 
 class QueryLimitError(InvalidInputError):
@@ -217,22 +222,34 @@ class Evaluator:
         return choose_resolution(self.grid.step_us, range_us, offset_us, self.grid.start_us)
 
     def _cells(
-        self, selection: Selection, range_us: int, offset_us: int
+        self, selection: Selection, range_us: int, offset_us: int, needs: frozenset[str]
     ) -> tuple[Cells, WindowIndex, Resolution]:
+        """Cells with at least the rollup columns ``needs`` (a read of rollups fetches only
+        the columns asked for; one that lacks some is read again with all of them)."""
         sids = tuple(s.sid for s in selection.series)
         key = ("cells", sids, range_us, offset_us, self.grid, self.instant)
-        if key not in self.cache:
-            self.cache[key] = self._cells_uncached(selection, range_us, offset_us)
-        found: tuple[Cells, WindowIndex, Resolution] = self.cache[key]
-        return found
+        cached = self.cache.get(key)
+        if cached is None or not needs <= cached[3]:
+            columns = needs | (cached[3] if cached else frozenset())
+            cells, index, resolution = self._cells_uncached(selection, range_us, offset_us, columns)
+            if resolution is Resolution.RAW:  # a raw point's value serves every column
+                columns = _ALL_COLUMNS
+            self.cache[key] = cached = (cells, index, resolution, columns)
+        return cached[0], cached[1], cached[2]
 
     def _cells_uncached(
-        self, selection: Selection, range_us: int, offset_us: int
+        self, selection: Selection, range_us: int, offset_us: int, columns: frozenset[str]
     ) -> tuple[Cells, WindowIndex, Resolution]:
         resolution = self._resolution(range_us, offset_us)
         times = self.grid.times - offset_us
         cells = load_cells(
-            self.source, selection, int(times[0]) - range_us, int(times[-1]), resolution
+            self.source,
+            selection,
+            int(times[0]) - range_us,
+            int(times[-1]),
+            resolution,
+            step_windows(times, range_us),
+            columns,
         )
         self.cells_read += len(cells.ends)
         if self.cells_read > self.limits.max_cells:
@@ -249,7 +266,7 @@ class Evaluator:
         selection, offset = self._select(selector, _LOOKBACK_US)
         if not selection.series:
             return SeriesSet.empty(self.grid.size)
-        cells, index, _ = self._cells(selection, _LOOKBACK_US, offset)
+        cells, index, _ = self._cells(selection, _LOOKBACK_US, offset, frozenset({"last"}))
         values = index.last(cells.last)
         return SeriesSet(selection.labels, values, selection.kinds).dropping_empty()
 
@@ -259,7 +276,7 @@ class Evaluator:
         result = RawMatrix([], [], [])
         if not selection.series:
             return result
-        cells, _, _ = self._cells(selection, range_us, offset)
+        cells, _, _ = self._cells(selection, range_us, offset, frozenset({"last"}))
         for i, labels in enumerate(selection.labels):
             mask = cells.series_of == i
             if mask.any():
@@ -287,7 +304,9 @@ class Evaluator:
         selection, offset = self._select(matrix.selector, range_us)
         if not selection.series:
             return SeriesSet.empty(self.grid.size)
-        cells, index, resolution = self._cells(selection, range_us, offset)
+        cells, index, resolution = self._cells(
+            selection, range_us, offset, CELL_COLUMNS.get(call.func, frozenset())
+        )
         if call.func == "quantile_over_time":
             phi = float(self._scalar(call.args[0])[0])
             values = self._quantile_over_time(
@@ -320,7 +339,12 @@ class Evaluator:
             resolution = Resolution.MINUTE
             times = (times // _MINUTE_US) * _MINUTE_US
         entries = load_sketches(
-            self.source, selection, int(times[0]) - range_us, int(times[-1]), resolution
+            self.source,
+            selection,
+            int(times[0]) - range_us,
+            int(times[-1]),
+            resolution,
+            step_windows(times, range_us),
         )
         sketch_index = WindowIndex(entries.series_of, entries.ends, cells.series, times, range_us)
         return sketch_index.sketch_quantile(entries.keys, entries.counts, phi)

@@ -13,6 +13,7 @@ from radiator.query.values import NAME, FloatArray, SeriesSet
 from radiator.query.windows import Cells, WindowIndex
 
 __all__ = [
+    "CELL_COLUMNS",
     "DELTA_KINDS",
     "RANGE_FUNCTIONS",
     "apply_instant_function",
@@ -37,6 +38,19 @@ RANGE_FUNCTIONS = frozenset(
         "quantile_over_time",
     }
 )
+
+# The cell columns each range function reads (rollup reads fetch only these).
+CELL_COLUMNS: dict[str, frozenset[str]] = {
+    "rate": frozenset({"sum", "first", "last"}),
+    "increase": frozenset({"sum", "first", "last"}),
+    "delta": frozenset({"first", "last"}),
+    "avg_over_time": frozenset({"sum", "count"}),
+    "sum_over_time": frozenset({"sum"}),
+    "count_over_time": frozenset({"count"}),
+    "min_over_time": frozenset({"min"}),
+    "max_over_time": frozenset({"max"}),
+    "quantile_over_time": frozenset({"last"}),
+}
 
 
 def is_delta(kind: str, name: str) -> bool:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from radiator.core.telemetry import MetricSeries, Resolution
+from radiator.core.telemetry import MetricSeries, Resolution, StepWindows
 from radiator.core.types import TimeRange
 from radiator.query.ast import LabelMatcher, VectorSelector
 from radiator.query.values import NAME, FloatArray, LabelSet
@@ -27,6 +27,7 @@ __all__ = [
     "load_cells",
     "load_sketches",
     "select_series",
+    "step_windows",
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -40,11 +41,20 @@ class MetricSource(Protocol):
     ) -> list[MetricSeries]: ...
 
     def fetch_cells(
-        self, sids: Sequence[int], time_range: TimeRange, resolution: Resolution
+        self,
+        sids: Sequence[int],
+        time_range: TimeRange,
+        resolution: Resolution,
+        windows: StepWindows | None = None,
+        columns: tuple[str, ...] | None = None,
     ) -> pa.Table: ...
 
     def fetch_sketches(
-        self, sids: Sequence[int], time_range: TimeRange, resolution: Resolution
+        self,
+        sids: Sequence[int],
+        time_range: TimeRange,
+        resolution: Resolution,
+        windows: StepWindows | None = None,
     ) -> pa.Table: ...
 
     def metric_names(self, prefix: str = "", limit: int = 1000) -> list[str]: ...
@@ -122,12 +132,25 @@ def choose_resolution(step_us: int, range_us: int, offset_us: int, start_us: int
     return Resolution.RAW
 
 
+def step_windows(times: IntArray, range_us: int) -> StepWindows | None:
+    """The windows of evenly spaced steps when they leave gaps (the step is longer than
+    the window), so reads can skip cells no window looks at; None otherwise."""
+    if len(times) < 2:
+        return None
+    step = int(times[1] - times[0])
+    if step <= range_us or not (np.diff(times) == step).all():
+        return None
+    return StepWindows(int(times[0]), step, range_us)
+
+
 def _fetch(
-    fetch: Callable[[Sequence[int], TimeRange, Resolution], pa.Table],
+    fetch: Callable[..., pa.Table],
     selection: Selection,
     start_us: int,
     end_us: int,
     resolution: Resolution,
+    windows: StepWindows | None,
+    needs: frozenset[str] | None = None,
 ) -> tuple[dict[str, npt.NDArray[Any]], IntArray, IntArray]:
     """Columns of the rows whose end time lies in (start_us, end_us], ordered by series and
     end, with each row's series index and end.
@@ -136,7 +159,13 @@ def _fetch(
     """
     size = resolution.seconds * 1_000_000
     sids = [s.sid for s in selection.series]
-    table = fetch(sids, to_time_range(start_us - size + 1, end_us - size + 1), resolution)
+    time_range = to_time_range(start_us - size + 1, end_us - size + 1)
+    options: dict[str, Any] = {}
+    if windows is not None:
+        options["windows"] = windows
+    if needs is not None:
+        options["columns"] = tuple(sorted(needs))
+    table = fetch(sids, time_range, resolution, **options)
     series_of = table.column("series").to_numpy().astype(np.int64)
     ends = table.column("time").to_numpy().astype(np.int64) + size
     columns = {
@@ -186,6 +215,8 @@ def _in_order(series_of: IntArray, ends: IntArray) -> bool:
 
 
 def _floats(columns: dict[str, npt.NDArray[Any]], name: str) -> FloatArray:
+    if name not in columns:
+        return np.empty(0)
     values: FloatArray = columns[name].astype(np.float64, copy=False)
     return values
 
@@ -196,9 +227,18 @@ def load_cells(
     start_us: int,
     end_us: int,
     resolution: Resolution,
+    windows: StepWindows | None = None,
+    needs: frozenset[str] | None = None,
 ) -> Cells:
-    """Cells of the selection whose end time lies in (start_us, end_us]."""
-    columns, series_of, ends = _fetch(source.fetch_cells, selection, start_us, end_us, resolution)
+    """Cells of the selection whose end time lies in (start_us, end_us] (and in one of
+    ``windows``, when given: the others may be left out).
+
+    From rollups, only the columns in ``needs`` (all when None) are read; the others are
+    empty arrays, so using one by mistake fails instead of giving a wrong answer.
+    """
+    columns, series_of, ends = _fetch(
+        source.fetch_cells, selection, start_us, end_us, resolution, windows, needs
+    )
     if "value" in columns:  # raw points: every point is a cell of count 1
         value = _floats(columns, "value")
         return Cells(
@@ -231,10 +271,11 @@ def load_sketches(
     start_us: int,
     end_us: int,
     resolution: Resolution,
+    windows: StepWindows | None = None,
 ) -> SketchEntries:
     """Quantile-sketch entries of the cells ``load_cells`` would return."""
     columns, series_of, ends = _fetch(
-        source.fetch_sketches, selection, start_us, end_us, resolution
+        source.fetch_sketches, selection, start_us, end_us, resolution, windows
     )
     return SketchEntries(
         series_of=series_of,

@@ -34,12 +34,14 @@ from radiator.core.telemetry import (
     Signal,
     SpanFilter,
     SpanRow,
+    StepWindows,
     query_deadline,
 )
 from radiator.core.types import Labels, TimeRange
 from radiator.errors import InvalidInputError, StorageError
 from radiator.query.engine import QueryTimeoutError
 from radiator.storage.telemetry import archive, duckdb_logcount
+from radiator.storage.telemetry import duckdb_logindex as logindex
 from radiator.storage.telemetry import duckdb_metrics as metrics
 from radiator.storage.telemetry.archive_cache import ManifestCache
 
@@ -340,6 +342,7 @@ class DuckDBTelemetryStore:
         self._archived = ManifestCache()
         self._lock = threading.Lock()
         self._catalogue = metrics.SeriesCatalogue()
+        self._log_index = logindex.IndexGuard()
         if path and not path.startswith(":memory:"):
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -401,6 +404,9 @@ class DuckDBTelemetryStore:
             cursor.execute("INSERT OR IGNORE INTO ingest_checkpoint VALUES (1, 0)")
             metrics.create_metric_tables(cursor)
             archive.create_manifest(cursor)
+            logindex.create_tables(cursor)
+            with self._log_index.lock:
+                self._log_index.load(cursor, again=True)
 
     def append_many(
         self, batches: Sequence[tuple[Signal, pa.Table]], checkpoint: int | None = None
@@ -412,6 +418,7 @@ class DuckDBTelemetryStore:
         ]
         rows = 0
         staged: list[metrics.StagedSeries] = []
+        log_times = [t.column("time") for s, t in tables if s is Signal.LOGS and t.num_rows]
         with self._cursor() as cursor:
             cursor.begin()
             try:
@@ -432,7 +439,8 @@ class DuckDBTelemetryStore:
                         "UPDATE ingest_checkpoint SET seq = greatest(seq, $seq) WHERE id = 1",
                         {"seq": checkpoint},
                     )
-                cursor.commit()
+                with self._log_index.committing(cursor, log_times):
+                    cursor.commit()
             except BaseException:
                 cursor.rollback()
                 raise
@@ -521,17 +529,29 @@ class DuckDBTelemetryStore:
         return [MetricSeries(sid, n, tags, kind) for sid, n, tags, kind in rows]
 
     def fetch_cells(
-        self, sids: Sequence[int], time_range: TimeRange, resolution: Resolution
+        self,
+        sids: Sequence[int],
+        time_range: TimeRange,
+        resolution: Resolution,
+        windows: StepWindows | None = None,
+        columns: tuple[str, ...] | None = None,
     ) -> pa.Table:
-        request = metrics.CellsRequest(tuple(sids), *_range_us(time_range), resolution)
+        wanted = metrics.CELL_COLUMNS if columns is None else columns
+        request = metrics.CellsRequest(
+            tuple(sids), *_range_us(time_range), resolution, windows, wanted
+        )
         points, rollup = self._metric_sources(time_range, resolution)
         with self._cursor() as cursor:
             return metrics.fetch_cells(cursor, request, points, rollup)
 
     def fetch_sketches(
-        self, sids: Sequence[int], time_range: TimeRange, resolution: Resolution
+        self,
+        sids: Sequence[int],
+        time_range: TimeRange,
+        resolution: Resolution,
+        windows: StepWindows | None = None,
     ) -> pa.Table:
-        request = metrics.CellsRequest(tuple(sids), *_range_us(time_range), resolution)
+        request = metrics.CellsRequest(tuple(sids), *_range_us(time_range), resolution, windows)
         points, rollup = self._metric_sources(time_range, resolution)
         with self._cursor() as cursor:
             return metrics.fetch_sketches(cursor, request, points, rollup)
@@ -566,7 +586,20 @@ class DuckDBTelemetryStore:
 
     def roll_up(self, now: datetime) -> dict[Resolution, int]:
         with self._cursor() as cursor:
-            return metrics.roll_up(cursor, _to_us(now))
+            written = metrics.roll_up(cursor, _to_us(now))
+        self.update_log_index(now)
+        return written
+
+    def update_log_index(
+        self, now: datetime, max_rows: int = logindex.ROWS_PER_RUN
+    ) -> logindex.UpkeepReport:
+        """Bring the log text index towards ``now``, reading at most about ``max_rows`` logs.
+
+        ``roll_up`` calls this; a first build over many existing logs takes several calls
+        (``pending`` says more is due), newest hours first.
+        """
+        with self._cursor() as cursor:
+            return logindex.update(cursor, self._log_index, _to_us(now), max_rows)
 
     def healthy(self) -> bool:
         try:
@@ -610,6 +643,32 @@ class DuckDBTelemetryStore:
         ]
 
     def query_logs(self, query: LogFilter) -> list[LogRow]:
+        where = self._log_where(query)
+        source = self._source("logs", query.range)
+        with self._cursor() as cursor:
+            rows = self._search_logs(cursor, query, where) if source == "logs" else None
+            if rows is None:
+                rows = cursor.execute(
+                    f"SELECT {_LOG_COLUMNS} FROM {source} WHERE {where.sql()} "  # noqa: S608
+                    'ORDER BY epoch_us("time") DESC, rowid DESC LIMIT $limit',
+                    {**where.params, "limit": query.limit},
+                ).fetchall()
+        return [
+            LogRow(
+                time=_from_us(r[0]),
+                service=r[1] or "",
+                level=str(r[2]),
+                message=str(r[3]),
+                attributes=_attributes(r[4]),
+                trace_id=r[5] or "",
+                span_id=r[6] or "",
+                position=(int(r[0]), int(r[7])),
+            )
+            for r in rows
+        ]
+
+    @staticmethod
+    def _log_where(query: LogFilter) -> _Where:
         where = _Where()
         _range(where, "time", query.range)
         where.any_of("service", "services", query.services)
@@ -626,26 +685,61 @@ class DuckDBTelemetryStore:
                 after_us=query.after[0],
                 after_row=query.after[1],
             )
+        return where
+
+    def _log_span(self, query: LogFilter) -> tuple[int, int] | None:
+        """The µs span a text search through the index reads; None: plain scan."""
+        if not query.text or query.limit <= 0:
+            return None
+        start, end = _range_us(query.range)
+        if query.after is not None:
+            end = min(end, query.after[0] + 1)
+        return (start, end) if start < end else None
+
+    def _search_logs(
+        self, cursor: duckdb.DuckDBPyConnection, query: LogFilter, where: _Where
+    ) -> list[Any] | None:
+        """Rows of a text search read through the log text index; None when it cannot help.
+
+        Planning and reading share one snapshot, so the rows are those one plain query
+        would have returned at its start.
+        """
+        span = self._log_span(query)
+        if span is None or query.text is None or not self._log_index.ready(cursor):
+            return None
         sql = (
-            f"SELECT {_LOG_COLUMNS} FROM {self._source('logs', query.range)} "  # noqa: S608
-            f"WHERE {where.sql()} "
+            f"SELECT {_LOG_COLUMNS} FROM logs WHERE {where.sql()} AND {{units}} "  # noqa: S608
             'ORDER BY epoch_us("time") DESC, rowid DESC LIMIT $limit'
         )
+
+        def read(units: str, params: dict[str, int], limit: int) -> list[Any]:
+            bound = {**where.params, **params, "limit": limit}
+            return cursor.execute(sql.format(units=units), bound).fetchall()
+
+        cursor.begin()
+        try:
+            plan = logindex.plan(cursor, query.text, *span)
+            rows = None if plan is None else logindex.fetch_newest(plan.units, query.limit, read)
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):  # keep the first error
+                cursor.rollback()
+            raise
+        cursor.rollback()  # read only
+        return rows
+
+    def log_search_plan(self, query: LogFilter) -> logindex.SearchPlan | None:
+        """How ``query_logs`` would read ``query``: the hours it scans, newest first.
+
+        None when it scans the range plainly: no text of three or more characters, archived
+        days in the range, or an empty range.
+        """
+        span = self._log_span(query)
+        if span is None or query.text is None or self._source("logs", query.range) != "logs":
+            return None
         with self._cursor() as cursor:
-            rows = cursor.execute(sql, {**where.params, "limit": query.limit}).fetchall()
-        return [
-            LogRow(
-                time=_from_us(r[0]),
-                service=r[1] or "",
-                level=str(r[2]),
-                message=str(r[3]),
-                attributes=_attributes(r[4]),
-                trace_id=r[5] or "",
-                span_id=r[6] or "",
-                position=(int(r[0]), int(r[7])),
-            )
-            for r in rows
-        ]
+            if not self._log_index.ready(cursor):
+                return None
+            return logindex.plan(cursor, query.text, *span)
 
     def log_level_counts(self, time_range: TimeRange, step: timedelta) -> list[LevelCount]:
         sql = (

@@ -25,11 +25,12 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from radiator.core.telemetry import Resolution
+from radiator.core.telemetry import Resolution, StepWindows
 from radiator.storage.telemetry import duckdb_compact
 
 __all__ = [
     "CATALOGUE_SLACK_US",
+    "CELL_COLUMNS",
     "ROLLUP_TABLES",
     "SKETCH_GAMMA",
     "SKETCH_OFFSET",
@@ -329,6 +330,18 @@ def _rewrite(cursor: duckdb.DuckDBPyConnection, resolution: Resolution, lo: int,
     return int(row[0]) if row else 0
 
 
+_START = 'epoch_us("time")'
+CELL_COLUMNS = ("count", "sum", "min", "max", "first", "last")
+_CELL_AGGREGATES = {
+    "count": "count(*)",
+    "sum": "sum(value)",
+    "min": "min(value)",
+    "max": "max(value)",
+    "first": 'arg_min(value, "time")',
+    "last": 'arg_max(value, "time")',
+}
+
+
 @dataclass(frozen=True, slots=True)
 class CellsRequest:
     """Cells of ``sids`` with bucket start in [start_us, end_us) at ``resolution``."""
@@ -337,6 +350,22 @@ class CellsRequest:
     start_us: int
     end_us: int
     resolution: Resolution
+    windows: StepWindows | None = None
+    columns: tuple[str, ...] = CELL_COLUMNS
+
+    def in_windows(self, start: str, params: dict[str, Any]) -> str:
+        """SQL condition: the cell starting at ``start`` (epoch µs) ends in a window; TRUE
+        without windows. Adds its parameters to ``params``."""
+        if self.windows is None:
+            return "TRUE"
+        size = _BUCKET_US.get(self.resolution, 0)
+        params.update(
+            w_anchor=self.windows.anchor_us - size,
+            w_step=self.windows.step_us,
+            w_range=self.windows.range_us,
+        )
+        # The steps at or after the cell's end: the nearest is (anchor - end) mod step away.
+        return f"((($w_anchor - {start}) % $w_step) + $w_step) % $w_step < $w_range"
 
 
 def _with_sids(cursor: duckdb.DuckDBPyConnection, sids: tuple[int, ...]) -> None:
@@ -376,9 +405,9 @@ def fetch_cells(
     points: str = "points",
     rollup: str | None = None,
 ) -> pa.Table:
-    """Columns sid, series (the sid's position in the request), time (epoch µs), count,
-    sum, min, max, first, last, in no set order; at ``RAW`` only sid, series, time and
-    value (each point is a cell of count 1).
+    """Columns sid, series (the sid's position in the request), time (epoch µs) and those
+    of count, sum, min, max, first, last in ``request.columns``, in no set order; at ``RAW``
+    sid, series, time and value (each point is a cell of count 1).
 
     ``points`` and ``rollup`` are the table expressions to read (the store passes ones that
     include archived days when the range reaches them).
@@ -392,19 +421,23 @@ def fetch_cells(
     if request.resolution is Resolution.RAW:
         sql = (
             'SELECT sid, series, epoch_us("time") AS time, value '
-            f"FROM {_joined(points)} WHERE {window}"
+            f"FROM {_joined(points)} WHERE {window} "
+            f"AND {request.in_windows(_START, params)}"
         )
     else:
         size = _BUCKET_US[request.resolution]
         params.update(_stitch_params(cursor, request, size))
         bucket = f'(epoch_us("time") // {size}) * {size}'
+        wanted = [c for c in CELL_COLUMNS if c in request.columns]
+        stored = "".join(f", {c}" for c in wanted)
+        computed = "".join(f", {_CELL_AGGREGATES[c]} AS {c}" for c in wanted)
         sql = (
-            'SELECT sid, series, epoch_us("time") AS time, count, sum, min, max, first, last '
+            f'SELECT sid, series, epoch_us("time") AS time{stored} '
             f"FROM {_joined(rollup or _TABLE[request.resolution])} WHERE {window} "
-            'AND epoch_us("time") < $wm UNION ALL '
-            f"SELECT sid, series, {bucket} AS time, count(*), sum(value), min(value), "
-            'max(value), arg_min(value, "time"), arg_max(value, "time") '
-            f"FROM {_joined('points')} WHERE {_RAW_WINDOW} GROUP BY sid, series, 3"
+            f'AND epoch_us("time") < $wm AND {request.in_windows(_START, params)} '
+            f"UNION ALL SELECT sid, series, {bucket} AS time{computed} "
+            f"FROM {_joined('points')} WHERE {_RAW_WINDOW} "
+            f"AND {request.in_windows(bucket, params)} GROUP BY sid, series, 3"
         )
     try:
         # Sorting here cost DuckDB most of the read (860 of 887 ms for 1.7M rows); the
@@ -428,13 +461,17 @@ def fetch_sketches(
     _with_sids(cursor, request.sids)
     params: dict[str, Any] = {"lo": request.start_us, "hi": request.end_us}
     window = '"time" >= make_timestamptz($lo) AND "time" < make_timestamptz($hi)'
-    raw_keys = (
-        f"SELECT sid, series, {{bucket}} AS time, {_SKETCH_KEY} AS key, "
-        f"count(*)::UBIGINT AS count FROM {_joined(points)} WHERE {{window}} "
-        "AND isfinite(value) GROUP BY sid, series, 3, 4"
-    )
+
+    def raw_keys(bucket: str, where: str) -> str:
+        return (
+            f"SELECT sid, series, {bucket} AS time, {_SKETCH_KEY} AS key, "
+            f"count(*)::UBIGINT AS count FROM {_joined(points)} WHERE {where} "
+            f"AND isfinite(value) AND {request.in_windows(bucket, params)} "
+            "GROUP BY sid, series, 3, 4"
+        )
+
     if request.resolution is Resolution.RAW:
-        sql = raw_keys.format(bucket='epoch_us("time")', window=window)
+        sql = raw_keys(_START, window)
     else:
         size = _BUCKET_US[request.resolution]
         params.update(_stitch_params(cursor, request, size))
@@ -442,8 +479,8 @@ def fetch_sketches(
             'SELECT sid, series, epoch_us("time") AS time, unnest(map_keys(sketch)) AS key, '
             "unnest(map_values(sketch)) AS count "
             f"FROM {_joined(rollup or _TABLE[request.resolution])} WHERE {window} "
-            'AND epoch_us("time") < $wm UNION ALL '
-            + raw_keys.format(bucket=f'(epoch_us("time") // {size}) * {size}', window=_RAW_WINDOW)
+            f'AND epoch_us("time") < $wm AND {request.in_windows(_START, params)} UNION ALL '
+            + raw_keys(f'(epoch_us("time") // {size}) * {size}', _RAW_WINDOW)
         )
     try:
         return cursor.sql(f"{sql} ORDER BY series, time, key", params=params).to_arrow_table()

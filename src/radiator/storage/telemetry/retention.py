@@ -9,20 +9,27 @@ off, due days are deleted unarchived only when ``retention_delete_unarchived`` s
 A restored day is held live for the table's retention counted from its restore, then
 archived again. Rollup tables are covered as soon as they exist in the store, and a day of
 raw points (or of 1-minute rollups) waits until the rollup built from it is complete.
+Archiving or restoring a day of logs first drops that day from the log text index
+(``duckdb_logindex.rewriting``), so searches read its hours directly until it is re-indexed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
+from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
+
+import duckdb
 
 from radiator.config import Settings
 from radiator.core.clock import Clock, system_clock
 from radiator.core.telemetry import TelemetryStore
 from radiator.errors import ConfigError, InvalidInputError, NotFoundError, RadiatorError
 from radiator.storage.telemetry import archive
+from radiator.storage.telemetry import duckdb_logindex as logindex
 from radiator.storage.telemetry.archive import ArchivedPartition
 from radiator.storage.telemetry.duckdb import DuckDBTelemetryStore
 
@@ -192,7 +199,11 @@ class Retention:
         *,
         archiving: bool,
     ) -> None:
-        with self.store._archived.changing(), self.store._cursor() as cursor:
+        with (
+            self.store._archived.changing(),
+            self.store._cursor() as cursor,
+            self._rewriting(cursor, rule.table, day),
+        ):
             if archiving:
                 part = archive.archive_day(
                     cursor, self.root, rule.table, rule.time_column, day, now
@@ -236,5 +247,15 @@ class Retention:
             if not parts:
                 raise NotFoundError(f"nothing of {table} is archived from {first} to {last}")
             for part in parts:
-                done.append((part, archive.restore_day(cursor, self.root, part, now)))
+                with self._rewriting(cursor, table, part.day):
+                    done.append((part, archive.restore_day(cursor, self.root, part, now)))
         return done
+
+    def _rewriting(
+        self, cursor: duckdb.DuckDBPyConnection, table: str, day: date
+    ) -> AbstractContextManager[None]:
+        """Logs of ``day`` are deleted or put back: their hours leave the log text index."""
+        if table != "logs":
+            return contextlib.nullcontext()
+        start = (day - _EPOCH_DAY).days * _DAY_US
+        return logindex.rewriting(self.store._log_index, cursor, start, start + _DAY_US)
