@@ -7,6 +7,7 @@ buckets, else raw points) and windows are reduced with prefix sums (see ``window
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -328,6 +329,8 @@ class Evaluator:
         range_us: int,
         phi: float,
     ) -> FloatArray:
+        if math.isnan(phi):  # as Prometheus: NaN for every window
+            return np.full(index.lengths.shape, np.nan)
         if phi < 0 or phi > 1:
             return np.where(index.lengths > 0, -np.inf if phi < 0 else np.inf, np.nan)
         times = self.grid.times - offset
