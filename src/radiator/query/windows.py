@@ -55,7 +55,7 @@ class Cells:
 
 @dataclass(slots=True)
 class SketchEntries:
-    """Quantile-sketch entries sorted by (series, end, key)."""
+    """Quantile-sketch entries sorted by (series, end); keys within a cell in any order."""
 
     series_of: IntArray
     ends: IntArray

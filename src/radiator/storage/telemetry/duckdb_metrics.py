@@ -454,7 +454,7 @@ def fetch_sketches(
     rollup: str | None = None,
 ) -> pa.Table:
     """Columns sid, series, time (epoch µs), key, count: the sketch entries of each cell,
-    ordered by series, time and key.
+    in no set order.
 
     At ``RAW`` each point gives its own key, so raw and rolled-up reads agree.
     """
@@ -483,7 +483,7 @@ def fetch_sketches(
             + raw_keys(f'(epoch_us("time") // {size}) * {size}', _RAW_WINDOW)
         )
     try:
-        return cursor.sql(f"{sql} ORDER BY series, time, key", params=params).to_arrow_table()
+        return cursor.sql(sql, params=params).to_arrow_table()
     finally:
         cursor.unregister(_SIDS_VIEW)
 
