@@ -312,6 +312,13 @@ class Settings(BaseSettings):
     query_timeout_seconds: float = Field(
         30.0, gt=0, description="A metric query running longer than this is cancelled (503)."
     )
+    query_parallel: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="How many queries of one request (a dashboard's panels) are evaluated "
+        "at once; they share their store reads.",
+    )
     query_max_series: int = Field(
         10_000, ge=1, description="The most series one selector of a query may match."
     )

@@ -105,6 +105,7 @@ class Runtime:
                 max_steps=settings.query_max_points,
                 max_cells=settings.query_max_samples,
                 timeout_seconds=settings.query_timeout_seconds,
+                parallel=settings.query_parallel,
             ),
         )
         self.alerts = AlertService(

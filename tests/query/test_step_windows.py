@@ -15,6 +15,7 @@ import pytest
 from radiator.core.schema import points_batch
 from radiator.core.telemetry import Signal, StepWindows
 from radiator.core.types import MetricKind, Point
+from radiator.query.engine import Limits
 from radiator.query.select import step_windows
 from radiator.query.service import QueryService, RangeSpec
 from radiator.storage.telemetry import open_telemetry_store
@@ -118,3 +119,15 @@ def test_windows_only_when_the_step_leaves_gaps() -> None:
     assert step_windows(times[:1], 60_000_000) is None  # an instant query
     uneven = np.array([0, 900_000_000, 1_900_000_000], dtype=np.int64)
     assert step_windows(uneven, 60_000_000) is None
+
+
+def test_queries_of_a_request_give_the_same_results_in_parallel(store: Any) -> None:
+    spec = RangeSpec(T0 + timedelta(minutes=30), T0 + timedelta(hours=6), step_seconds=900)
+    queries = [(f"q{i}", expr) for i, expr in enumerate(QUERIES * 2)]
+    one_by_one = QueryService(store, Limits(parallel=1)).run_many(queries, spec)
+    parallel = QueryService(store, Limits(parallel=4)).run_many(queries, spec)
+    assert [o.id for o in parallel] == [q for q, _ in queries]
+    for a, b in zip(parallel, one_by_one, strict=True):
+        assert a.error is None and b.error is None
+        assert [s.labels for s in a.series] == [s.labels for s in b.series]
+        assert [s.values for s in a.series] == [s.values for s in b.series]

@@ -327,6 +327,7 @@ class TelemetryStore(Protocol):
       (sid, series, time, key, count) quantile-sketch entries the same way. Given
       ``windows``, both may leave out cells whose end lies in none of them; given
       ``columns``, ``fetch_cells`` returns only those of the rollup columns.
+      ``count_points`` counts the raw points of ``sids`` in the range.
     - ``coverage`` lists, per service, which metrics, spans, logs and event kinds were ever
       seen, with first and last times (live data and the series catalogue).
     - ``roll_up`` brings the 1-minute and 1-hour rollups up to the last complete bucket
@@ -372,6 +373,8 @@ class TelemetryStore(Protocol):
         resolution: Resolution,
         windows: StepWindows | None = None,
     ) -> pa.Table: ...
+
+    def count_points(self, sids: Sequence[int], time_range: TimeRange) -> int: ...
 
     def tag_names(self, name: str | None, time_range: TimeRange) -> list[str]: ...
 

@@ -33,6 +33,7 @@ from radiator.query.ast import (
     VectorSelector,
 )
 from radiator.query.binary import QueryEvaluationError, apply_binary
+from radiator.query.cache import ReadCache
 from radiator.query.functions import (
     CELL_COLUMNS,
     RANGE_FUNCTIONS,
@@ -48,6 +49,7 @@ from radiator.query.select import (
     load_sketches,
     select_series,
     step_windows,
+    to_time_range,
 )
 from radiator.query.values import NAME, FloatArray, Grid, SeriesSet, Value
 from radiator.query.windows import Cells, WindowIndex
@@ -86,12 +88,16 @@ class QueryTimeoutError(RadiatorError):
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Bounds on one query: series per selector, steps, cells read, and wall time."""
+    """Bounds on one query: series per selector, steps, cells read, and wall time; and how
+    many queries of one request run at once."""
 
     max_series: int = 10_000
     max_steps: int = 11_000
     max_cells: int = 20_000_000
     timeout_seconds: float = 30.0
+    # Queries of one request evaluated at once (they share reads; numpy and DuckDB work
+    # outside the GIL, so panels overlap on several cores).
+    parallel: int = 4
 
 
 @dataclass(slots=True)
@@ -116,7 +122,7 @@ class Evaluator:
     cells_read: int = 0
     # Reads shared by the queries of one request (a dashboard's panels often select the
     # same series over the same window): selections and cells, keyed by what they depend on.
-    cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    cache: ReadCache = field(default_factory=ReadCache)
 
     def __post_init__(self) -> None:
         if self.grid.size > self.limits.max_steps:
@@ -200,9 +206,9 @@ class Evaluator:
 
     def _select(self, selector: VectorSelector, range_us: int) -> tuple[Selection, int]:
         key = ("select", selector, range_us, self.grid)
-        if key not in self.cache:
-            self.cache[key] = self._select_uncached(selector, range_us)
-        found: tuple[Selection, int] = self.cache[key]
+        found: tuple[Selection, int] = self.cache.get(
+            key, lambda _: self._select_uncached(selector, range_us)
+        )
         return found
 
     def _select_uncached(self, selector: VectorSelector, range_us: int) -> tuple[Selection, int]:
@@ -229,14 +235,16 @@ class Evaluator:
         the columns asked for; one that lacks some is read again with all of them)."""
         sids = tuple(s.sid for s in selection.series)
         key = ("cells", sids, range_us, offset_us, self.grid, self.instant)
-        cached = self.cache.get(key)
-        if cached is None or not needs <= cached[3]:
-            columns = needs | (cached[3] if cached else frozenset())
+
+        def read(previous: tuple[Any, ...] | None) -> tuple[Any, ...]:
+            columns = needs | (previous[3] if previous else frozenset())
             cells, index, resolution = self._cells_uncached(selection, range_us, offset_us, columns)
             if resolution is Resolution.RAW:  # a raw point's value serves every column
                 columns = _ALL_COLUMNS
-            self.cache[key] = cached = (cells, index, resolution, columns)
-        return cached[0], cached[1], cached[2]
+            return cells, index, resolution, columns
+
+        found = self.cache.get(key, read, lambda cached: needs <= cached[3])
+        return found[0], found[1], found[2]
 
     def _cells_uncached(
         self, selection: Selection, range_us: int, offset_us: int, columns: frozenset[str]
@@ -305,38 +313,25 @@ class Evaluator:
         selection, offset = self._select(matrix.selector, range_us)
         if not selection.series:
             return SeriesSet.empty(self.grid.size)
-        cells, index, resolution = self._cells(
-            selection, range_us, offset, CELL_COLUMNS.get(call.func, frozenset())
-        )
         if call.func == "quantile_over_time":
             phi = float(self._scalar(call.args[0])[0])
-            values = self._quantile_over_time(
-                selection, cells, index, resolution, offset, range_us, phi
-            )
+            values = self._quantile_over_time(selection, offset, range_us, phi)
         else:
+            cells, index, _ = self._cells(selection, range_us, offset, CELL_COLUMNS[call.func])
             names = [s.name for s in selection.series]
             values = range_function(call.func, cells, index, range_us, selection.kinds, names)
         result = SeriesSet(selection.labels, values, selection.kinds)
         return result.without_name().dropping_empty()
 
     def _quantile_over_time(
-        self,
-        selection: Selection,
-        cells: Cells,
-        index: WindowIndex,
-        resolution: Resolution,
-        offset: int,
-        range_us: int,
-        phi: float,
+        self, selection: Selection, offset: int, range_us: int, phi: float
     ) -> FloatArray:
-        if math.isnan(phi):  # as Prometheus: NaN for every window
-            return np.full(index.lengths.shape, np.nan)
-        if phi < 0 or phi > 1:
-            return np.where(index.lengths > 0, -np.inf if phi < 0 else np.inf, np.nan)
         times = self.grid.times - offset
+        resolution = self._resolution(range_us, offset)
         if resolution is Resolution.RAW:
-            if not self._sketch_instead(index, range_us):
-                return index.quantile(cells.last, phi)
+            if not self._sketch_instead(selection, range_us, offset):
+                cells, index, _ = self._cells(selection, range_us, offset, frozenset({"last"}))
+                return _out_of_range(phi, index) if _odd(phi) else index.quantile(cells.last, phi)
             # Too many points for exact windows: the 1-minute sketches, each window ending at
             # the minute boundary at or before its step (docs/query.md).
             resolution = Resolution.MINUTE
@@ -349,12 +344,34 @@ class Evaluator:
             resolution,
             step_windows(times, range_us),
         )
-        sketch_index = WindowIndex(entries.series_of, entries.ends, cells.series, times, range_us)
-        return sketch_index.sketch_quantile(entries.keys, entries.counts, phi)
+        series = len(selection.series)
+        index = WindowIndex(entries.series_of, entries.ends, series, times, range_us)
+        return (
+            _out_of_range(phi, index)
+            if _odd(phi)
+            else index.sketch_quantile(entries.keys, entries.counts, phi)
+        )
 
-    def _sketch_instead(self, index: WindowIndex, range_us: int) -> bool:
+    def _sketch_instead(self, selection: Selection, range_us: int, offset: int) -> bool:
+        """Whether exact windows would hold more than ``_EXACT_QUANTILE_MAX`` (window, point)
+        pairs: counted when the cells were read already, else estimated from the number of
+        points in the range (each lies in about range / step windows), so the sketches can
+        be read without reading the points first."""
         whole_minutes = range_us >= _MINUTE_US and range_us % _MINUTE_US == 0
-        return not self.instant and whole_minutes and int(index.lengths.sum()) > _EXACT_QUANTILE_MAX
+        if self.instant or not whole_minutes:
+            return False
+        sids = tuple(s.sid for s in selection.series)
+        cached = self.cache.peek(("cells", sids, range_us, offset, self.grid, self.instant))
+        if cached is not None:
+            return int(cached[1].lengths.sum()) > _EXACT_QUANTILE_MAX
+        start = self.grid.start_us - offset - range_us
+        points = self.cache.get(
+            ("count", sids, start, self.grid.end_us - offset),
+            lambda _: self.source.count_points(
+                sids, to_time_range(start, self.grid.end_us - offset + 1)
+            ),
+        )
+        return int(points) * max(1.0, range_us / self.grid.step_us) > _EXACT_QUANTILE_MAX
 
     # -- aggregations ----------------------------------------------------------------------
 
@@ -408,3 +425,15 @@ def _with_le(grouping: Grouping | None) -> Grouping:
     if grouping.kind == "by":
         return Grouping("by", (*grouping.labels, "le"))
     return Grouping("without", tuple(label for label in grouping.labels if label != "le"))
+
+
+def _odd(phi: float) -> bool:
+    return math.isnan(phi) or phi < 0 or phi > 1
+
+
+def _out_of_range(phi: float, index: WindowIndex) -> FloatArray:
+    """``quantile_over_time`` of a φ outside [0, 1]: -Inf / +Inf where a window holds
+    points (as Prometheus); NaN for a NaN φ."""
+    if math.isnan(phi):
+        return np.full(index.lengths.shape, np.nan)
+    return np.where(index.lengths > 0, -np.inf if phi < 0 else np.inf, np.nan)

@@ -28,6 +28,7 @@ __all__ = [
     "load_sketches",
     "select_series",
     "step_windows",
+    "to_time_range",
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -56,6 +57,8 @@ class MetricSource(Protocol):
         resolution: Resolution,
         windows: StepWindows | None = None,
     ) -> pa.Table: ...
+
+    def count_points(self, sids: Sequence[int], time_range: TimeRange) -> int: ...
 
     def metric_names(self, prefix: str = "", limit: int = 1000) -> list[str]: ...
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from radiator.core.clock import system_clock
 from radiator.core.types import TimeRange
 from radiator.errors import InvalidInputError, RadiatorError
 from radiator.query.ast import VectorSelector
+from radiator.query.cache import ReadCache
 from radiator.query.engine import Evaluator, Limits, RawMatrix
 from radiator.query.parser import QueryParseError, parse
 from radiator.query.select import MetricSource, select_series
@@ -177,7 +178,7 @@ class QueryService:
         expr: str,
         spec: RangeSpec,
         query_id: str = "A",
-        cache: dict[tuple[Any, ...], Any] | None = None,
+        cache: ReadCache | None = None,
     ) -> QueryOutcome:
         """Evaluate one expression; raises ``QueryParseError`` and evaluation errors.
 
@@ -190,7 +191,7 @@ class QueryService:
             grid,
             self._limits,
             instant=spec.instant,
-            cache=cache if cache is not None else {},
+            cache=cache if cache is not None else ReadCache(),
         )
         value = evaluator.evaluate(tree)
         outcome = _outcome(query_id, expr, value, grid, spec.instant)
@@ -198,15 +199,23 @@ class QueryService:
         return outcome
 
     def run_many(self, queries: Sequence[tuple[str, str]], spec: RangeSpec) -> list[QueryOutcome]:
-        """Evaluate ``(id, expr)`` pairs; a failing one carries its error, the rest still run."""
-        outcomes = []
-        cache: dict[tuple[Any, ...], Any] = {}
-        for query_id, expr in queries:
+        """Evaluate ``(id, expr)`` pairs, up to ``Limits.parallel`` at a time, sharing their
+        store reads; a failing one carries its error, the rest still run. Outcomes come in
+        the order of ``queries``."""
+        cache = ReadCache()
+
+        def run_one(query: tuple[str, str]) -> QueryOutcome:
+            query_id, expr = query
             try:
-                outcomes.append(self.run(expr, spec, query_id, cache))
+                return self.run(expr, spec, query_id, cache)
             except (QueryParseError, InvalidInputError, RadiatorError) as exc:
-                outcomes.append(QueryOutcome(query_id, expr, "error", error=exc))
-        return outcomes
+                return QueryOutcome(query_id, expr, "error", error=exc)
+
+        workers = max(1, min(self._limits.parallel, len(queries)))
+        if workers == 1:
+            return [run_one(query) for query in queries]
+        with ThreadPoolExecutor(workers, thread_name_prefix="radiator-query") as pool:
+            return list(pool.map(run_one, queries))
 
     def series(self, selectors: Sequence[str], time_range: TimeRange) -> list[dict[str, str]]:
         """Label sets (with ``__name__``) of the series any of ``selectors`` matches."""

@@ -556,6 +556,12 @@ class DuckDBTelemetryStore:
         with self._cursor() as cursor:
             return metrics.fetch_sketches(cursor, request, points, rollup)
 
+    def count_points(self, sids: Sequence[int], time_range: TimeRange) -> int:
+        request = metrics.CellsRequest(tuple(sids), *_range_us(time_range), Resolution.RAW)
+        points, _ = self._metric_sources(time_range, Resolution.RAW)
+        with self._cursor() as cursor:
+            return metrics.count_points(cursor, request, points)
+
     def _metric_sources(
         self, time_range: TimeRange, resolution: Resolution
     ) -> tuple[str, str | None]:

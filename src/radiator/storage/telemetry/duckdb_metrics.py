@@ -37,6 +37,7 @@ __all__ = [
     "CellsRequest",
     "SeriesCatalogue",
     "StagedSeries",
+    "count_points",
     "create_metric_tables",
     "fetch_cells",
     "fetch_sketches",
@@ -445,6 +446,22 @@ def fetch_cells(
         return cursor.sql(sql, params=params).to_arrow_table()
     finally:
         cursor.unregister(_SIDS_VIEW)
+
+
+def count_points(
+    cursor: duckdb.DuckDBPyConnection, request: CellsRequest, points: str = "points"
+) -> int:
+    """Raw points of the request's sids with time in [start_us, end_us)."""
+    _with_sids(cursor, request.sids)
+    try:
+        rows = cursor.execute(
+            f"SELECT count(*) FROM {_joined(points)} "
+            'WHERE "time" >= make_timestamptz($lo) AND "time" < make_timestamptz($hi)',
+            {"lo": request.start_us, "hi": request.end_us},
+        ).fetchall()
+    finally:
+        cursor.unregister(_SIDS_VIEW)
+    return int(rows[0][0])
 
 
 def fetch_sketches(
