@@ -199,8 +199,9 @@ def _series_order(series_of: IntArray, ends: IntArray) -> tuple[IntArray, IntArr
         by_end = ends[order]
         if _in_order(by_series, by_end):
             return order, by_series, by_end
-        # A few runs out of time order within series (the store's parallel scan returns
-        # row groups in any order): a stable sort of the combined key merges the runs.
+        # A few runs out of time order within series (a parallel scan's row groups, or
+        # rollup days rewritten after newer ones): a stable sort of the combined key
+        # merges the runs.
         base = int(by_end.min())
         span = int(by_end.max()) - base + 1
         if span * (int(by_series[-1]) + 1) < 2**62:
