@@ -1,7 +1,9 @@
 """Browser drawing speed (issue 4): a 12-panel dashboard over 7 days, and one 100,000-point chart.
 
-Run: ``.venv/bin/python benchmarks/bench_ui.py [--data PATH] [--series 200] [--days 7]
-[--logs 100000] [--runs 5]``.
+Run: ``.venv/bin/python benchmarks/bench_ui.py [--data PATH] [--series 1000] [--days 7]
+[--logs 10000000] [--runs 5]``. The defaults are the query issue's dataset and file, so a
+dataset built by ``bench_query.py`` is reused; ``--series 200 --logs 100000 --data
+/tmp/radiator-bench-ui.duckdb`` makes a smaller one.
 
 The dataset is the query benchmark's (``query_dataset.py``: ``bench.latency`` gauges and
 ``bench.requests`` counters tagged service/series), generated once at ``--data`` (the query
@@ -134,10 +136,10 @@ async () => {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=Path("/tmp/radiator-bench-ui.duckdb"))
-    parser.add_argument("--series", type=int, default=200)
+    parser.add_argument("--data", type=Path, default=Path("/tmp/radiator-bench-query.duckdb"))
+    parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--days", type=float, default=7)
-    parser.add_argument("--logs", type=int, default=100_000)
+    parser.add_argument("--logs", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     ensure_dataset(args.data, args.series, args.days, args.logs)
