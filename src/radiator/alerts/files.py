@@ -19,26 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
-
-import yaml
-from pydantic import ValidationError
 
 from radiator.alerts.models import AlertRule, AlertRuleCreate, RuleSource
+from radiator.core.rulefiles import RULE_FILE_SUFFIXES, RuleFile, parse_rules, rule_error
 from radiator.errors import InvalidInputError
 
 __all__ = ["RULE_FILE_SUFFIXES", "RuleFile", "SyncReport", "parse_rule_file", "plan_files"]
 
-RULE_FILE_SUFFIXES = (".yaml", ".yml")
 MAX_RULES_PER_FILE = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class RuleFile:
-    """One rule file's path (absolute, as recorded on its rules) and text."""
-
-    path: str
-    text: str
 
 
 @dataclass(slots=True)
@@ -50,29 +38,6 @@ class SyncReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _fail(path: str, rule: str, field_name: str, message: str) -> InvalidInputError:
-    where = f"{path}: rule {rule!r}: " if rule else f"{path}: "
-    text = f"{where}{field_name}: {message}" if field_name else f"{where}{message}"
-    return InvalidInputError(text, field=field_name or None, file=path, rule=rule)
-
-
-def _entries(path: str, text: str) -> list[Any]:
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise _fail(path, "", "", f"not valid YAML: {exc}") from exc
-    if document is None:
-        return []
-    if not isinstance(document, dict) or set(document) - {"rules"}:
-        raise _fail(path, "", "", "a rule file is a mapping with one key, 'rules'")
-    entries = document.get("rules") or []
-    if not isinstance(entries, list):
-        raise _fail(path, "", "rules", "must be a list of rules")
-    if len(entries) > MAX_RULES_PER_FILE:
-        raise _fail(path, "", "rules", f"at most {MAX_RULES_PER_FILE} rules in one file")
-    return entries
-
-
 def parse_rule_file(
     path: str, text: str, check: Callable[[AlertRuleCreate], AlertRuleCreate]
 ) -> list[AlertRuleCreate]:
@@ -81,23 +46,7 @@ def parse_rule_file(
     Raises:
         InvalidInputError: naming the file, the rule (its name or ``#n``) and the field.
     """
-    rules: list[AlertRuleCreate] = []
-    for index, entry in enumerate(_entries(path, text)):
-        if not isinstance(entry, dict):
-            raise _fail(path, f"#{index + 1}", "", "a rule is a mapping of fields")
-        label = str(entry.get("name") or f"#{index + 1}")
-        try:
-            rule = check(AlertRuleCreate.model_validate(entry))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "rule"
-            raise _fail(path, label, where, str(first["msg"])) from exc
-        except InvalidInputError as exc:
-            raise _fail(path, label, exc.field or "", exc.message) from exc
-        if any(other.name == rule.name for other in rules):
-            raise _fail(path, rule.name, "name", "defined twice in this file")
-        rules.append(rule)
-    return rules
+    return parse_rules(path, text, AlertRuleCreate.model_validate, check, MAX_RULES_PER_FILE)
 
 
 def _in_directory(rule: AlertRule, directory: str) -> bool:
@@ -125,12 +74,12 @@ def plan_files(
             for rule in rules:
                 other = by_name.get(rule.name)
                 if rule.name in wanted:
-                    raise _fail(
+                    raise rule_error(
                         file.path, rule.name, "name", f"also defined in {wanted[rule.name][0]}"
                     )
                 if other is not None and not _in_directory(other, directory):
                     owner = other.source_file if other.source is RuleSource.FILE else "the API"
-                    raise _fail(file.path, rule.name, "name", f"already defined by {owner}")
+                    raise rule_error(file.path, rule.name, "name", f"already defined by {owner}")
         except InvalidInputError as exc:
             errors.append(exc.message)
             kept.add(file.path)

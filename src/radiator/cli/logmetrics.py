@@ -15,7 +15,8 @@ from radiator.audit import AuditLog
 from radiator.cli.common import console, err_console, fail, settings_or_exit
 from radiator.core.caller import Caller
 from radiator.errors import InvalidInputError, RadiatorError
-from radiator.jobs.logmetrics import read_rule_files, sync_rule_directory
+from radiator.jobs.files import read_rule_files
+from radiator.jobs.logmetrics import sync_rule_directory
 from radiator.query.logmetrics_files import parse_rule_file
 from radiator.query.logmetrics_service import LogMetricService
 from radiator.storage.state import Database, SqlAuditStore, SqlLogMetricStore

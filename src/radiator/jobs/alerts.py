@@ -9,38 +9,26 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from radiator.alerts import AlertService, CycleReport, RuleFile, SyncReport
+from radiator.alerts import AlertService, CycleReport, SyncReport
 from radiator.core.caller import Caller
 from radiator.errors import InvalidInputError
-from radiator.jobs.files import read_yaml_files
+from radiator.jobs.files import read_rule_files
 from radiator.jobs.scheduler import Scheduler
 from radiator.runtime import Runtime
 
 __all__ = [
-    "MAX_RULE_FILE_BYTES",
-    "read_alert_rule_files",
     "run_alerts",
     "schedule_alerts",
     "sync_alert_rules",
 ]
 
-MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
 _log = logging.getLogger(__name__)
 _JOB = Caller("alerts-job")
 
 
-def read_alert_rule_files(directory: Path) -> list[RuleFile]:
-    """The ``*.yaml``/``*.yml`` files directly in ``directory``, with absolute paths.
-
-    Raises:
-        InvalidInputError: the directory or a file cannot be read, or a file is too large.
-    """
-    return [RuleFile(path, text) for path, text in read_yaml_files(directory, MAX_RULE_FILE_BYTES)]
-
-
 def sync_alert_rules(service: AlertService, directory: Path, caller: Caller = _JOB) -> SyncReport:
     """Load ``directory``'s rule files: create, replace and delete rules to match them."""
-    files = read_alert_rule_files(directory)
+    files = read_rule_files(directory)
     return service.apply_files(str(directory.resolve()), files, caller)
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from radiator.core.rulefiles import RuleFile
 from radiator.errors import InvalidInputError
 
-__all__ = ["YAML_SUFFIXES", "read_yaml_files"]
+__all__ = ["MAX_RULE_FILE_BYTES", "YAML_SUFFIXES", "read_rule_files", "read_yaml_files"]
+
+MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
 
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
 
@@ -30,3 +33,12 @@ def read_yaml_files(directory: Path, max_bytes: int) -> list[tuple[str, str]]:
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInputError(f"{path}: cannot be read: {exc}") from exc
     return files
+
+
+def read_rule_files(directory: Path, max_bytes: int = MAX_RULE_FILE_BYTES) -> list[RuleFile]:
+    """The rule files (alert rules, log metrics) directly in ``directory``.
+
+    Raises:
+        InvalidInputError: the directory or a file cannot be read, or a file is too large.
+    """
+    return [RuleFile(path, text) for path, text in read_yaml_files(directory, max_bytes)]

@@ -13,9 +13,8 @@ from pathlib import Path
 from radiator.config import Settings
 from radiator.core.caller import Caller
 from radiator.errors import InvalidInputError
-from radiator.jobs.files import read_yaml_files
+from radiator.jobs.files import read_rule_files
 from radiator.jobs.scheduler import Scheduler
-from radiator.query.logmetrics_files import RuleFile
 from radiator.query.logmetrics_service import (
     LogMetricService,
     MaterialiseReport,
@@ -26,16 +25,13 @@ from radiator.runtime import Runtime
 from radiator.storage.state import SqlLogMetricStore
 
 __all__ = [
-    "MAX_RULE_FILE_BYTES",
     "log_metric_schedule",
     "log_metric_service",
-    "read_rule_files",
     "run_log_metrics",
     "schedule_log_metrics",
     "sync_rule_directory",
 ]
 
-MAX_RULE_FILE_BYTES = 1024 * 1024
 _log = logging.getLogger(__name__)
 _JOB = Caller("log-metrics-job")
 
@@ -51,15 +47,6 @@ def log_metric_schedule(settings: Settings) -> Schedule:
         lag=timedelta(seconds=settings.log_metrics_lag_seconds),
         backfill=timedelta(hours=settings.log_metrics_backfill_hours),
     )
-
-
-def read_rule_files(directory: Path) -> list[RuleFile]:
-    """The ``*.yaml``/``*.yml`` files directly in ``directory``, with absolute paths.
-
-    Raises:
-        InvalidInputError: the directory or a file cannot be read, or a file is too large.
-    """
-    return [RuleFile(path, text) for path, text in read_yaml_files(directory, MAX_RULE_FILE_BYTES)]
 
 
 def sync_rule_directory(

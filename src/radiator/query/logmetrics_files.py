@@ -17,11 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
+from radiator.core.rulefiles import RULE_FILE_SUFFIXES, RuleFile, parse_rules
 from radiator.errors import InvalidInputError
 from radiator.query.logmetrics import (
     LogMetricRule,
@@ -32,16 +29,7 @@ from radiator.query.logmetrics import (
 
 __all__ = ["RULE_FILE_SUFFIXES", "RuleFile", "SyncPlan", "parse_rule_file", "plan_sync"]
 
-RULE_FILE_SUFFIXES = (".yaml", ".yml")
 MAX_RULES_PER_FILE = 500
-
-
-@dataclass(frozen=True, slots=True)
-class RuleFile:
-    """One rule file's path (absolute, as it is recorded on its rules) and text."""
-
-    path: str
-    text: str
 
 
 @dataclass(slots=True)
@@ -55,50 +43,6 @@ class SyncPlan:
     errors: list[str] = field(default_factory=list)
 
 
-def _fail(path: str, rule: str, field_name: str, message: str) -> InvalidInputError:
-    where = f"{path}: rule {rule!r}: " if rule else f"{path}: "
-    message = message.removeprefix(f"{field_name} ") if field_name else message
-    return InvalidInputError(
-        f"{where}{field_name}: {message}" if field_name else f"{where}{message}",
-        field=field_name or None,
-        file=path,
-        rule=rule,
-    )
-
-
-def _entries(path: str, text: str) -> list[Any]:
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise _fail(path, "", "", f"not valid YAML: {exc}") from exc
-    if document is None:
-        return []
-    if not isinstance(document, dict) or set(document) - {"rules"}:
-        raise _fail(path, "", "", "a rule file is a mapping with one key, 'rules'")
-    entries = document.get("rules") or []
-    if not isinstance(entries, list):
-        raise _fail(path, "", "rules", "must be a list of rules")
-    if len(entries) > MAX_RULES_PER_FILE:
-        raise _fail(path, "", "rules", f"at most {MAX_RULES_PER_FILE} rules in one file")
-    return entries
-
-
-def _rule(path: str, index: int, entry: Any) -> LogMetricRuleCreate:
-    if not isinstance(entry, dict):
-        raise _fail(path, f"#{index + 1}", "", "a rule is a mapping of fields")
-    label = str(entry.get("name") or f"#{index + 1}")
-    try:
-        rule = LogMetricRuleCreate.model_validate(entry)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "rule"
-        raise _fail(path, label, where, str(first["msg"])) from exc
-    try:
-        return check_rule(rule)
-    except InvalidInputError as exc:
-        raise _fail(path, label, exc.field or "", exc.message) from exc
-
-
 def parse_rule_file(path: str, text: str) -> list[LogMetricRuleCreate]:
     """The rules of one file, validated, with default metric names filled in.
 
@@ -106,13 +50,9 @@ def parse_rule_file(path: str, text: str) -> list[LogMetricRuleCreate]:
         InvalidInputError: the file is not a valid rule file; the message names the file,
             the rule (its name, or ``#n`` for the n-th) and the field.
     """
-    rules: list[LogMetricRuleCreate] = []
-    for index, entry in enumerate(_entries(path, text)):
-        rule = _rule(path, index, entry)
-        if any(other.name == rule.name for other in rules):
-            raise _fail(path, rule.name, "name", "defined twice in this file")
-        rules.append(rule)
-    return rules
+    return parse_rules(
+        path, text, LogMetricRuleCreate.model_validate, check_rule, MAX_RULES_PER_FILE
+    )
 
 
 def _in_directory(rule: LogMetricRule, directory: str) -> bool:
