@@ -110,6 +110,20 @@ class Settings(BaseSettings):
         description="File of the DuckDB telemetry store. Empty means DATA_DIR/telemetry.duckdb; "
         "':memory:' keeps it in memory (tests).",
     )
+    telemetry_recent_hours: float = Field(
+        12.0,
+        ge=0,
+        le=168,
+        description="Hours of raw points the server keeps in memory, grouped by series, so "
+        "charts of recent hours need no sort (0 turns it off). Loaded in the background at "
+        "start-up; reads use the store until then and for anything older.",
+    )
+    telemetry_recent_max_mb: int = Field(
+        512,
+        ge=1,
+        description="Memory the recent raw points may use, in MB (16 bytes a point). Past it "
+        "the oldest are dropped from memory (not from the store).",
+    )
     log_level: LogLevelName = Field("INFO", description="Level of Radiator's own log output.")
     max_body_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest request body accepted, in bytes."

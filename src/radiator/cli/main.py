@@ -89,6 +89,10 @@ def _free_port(host: str) -> int:
 
 
 def _run_server(settings: Settings, runtime: Runtime, app_factory_extra: dict[str, object]) -> None:
+    if settings.telemetry_recent_hours > 0:
+        runtime.telemetry.keep_recent(
+            settings.telemetry_recent_hours, settings.telemetry_recent_max_mb * 1_000_000
+        )
     web_app = create_app(settings, runtime=runtime, **app_factory_extra)  # type: ignore[arg-type]
     uvicorn.run(
         web_app,

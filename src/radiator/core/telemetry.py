@@ -5,6 +5,7 @@ Domain code depends on this Protocol only; ``radiator.storage.telemetry`` picks 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = [
+    "ORDERED_BY_SERIES",
     "Aggregation",
     "BucketQuery",
     "CoverageRow",
@@ -30,6 +32,7 @@ __all__ = [
     "LogFilter",
     "LogRow",
     "MetricSeries",
+    "RecentStats",
     "Resolution",
     "Series",
     "Signal",
@@ -64,6 +67,24 @@ class Resolution(StrEnum):
     @property
     def seconds(self) -> int:
         return {"raw": 0, "1m": 60, "1h": 3600}[self.value]
+
+
+ORDERED_BY_SERIES: dict[bytes, bytes] = {b"radiator.order": b"series,time"}
+"""Schema metadata of a metric read whose rows are already ordered by series position, then
+time (``TelemetryStore.fetch_cells``), so the reader need not sort them."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecentStats:
+    """What a store holds of recent raw points in memory (``TelemetryStore.keep_recent``):
+    ``ready`` once loaded; from ``horizon_us`` (epoch µs) on, reads are answered from it."""
+
+    ready: bool
+    series: int
+    points: int
+    bytes: int
+    max_bytes: int
+    horizon_us: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +348,13 @@ class TelemetryStore(Protocol):
       (sid, series, time, key, count) quantile-sketch entries the same way. Given
       ``windows``, both may leave out cells whose end lies in none of them; given
       ``columns``, ``fetch_cells`` returns only those of the rollup columns.
-      ``count_points`` counts the raw points of ``sids`` in the range.
+      ``count_points`` counts the raw points of ``sids`` in the range. A table whose schema
+      metadata includes ``ORDERED_BY_SERIES`` is already ordered by series position, then
+      time.
+    - ``keep_recent`` makes the store hold the last ``hours`` of raw points in memory (at most
+      ``max_bytes``) for fast recent reads; it returns at once, loading in the returned
+      thread, and reads give the same answers before and after. ``recent_stats`` says what
+      it holds (None when it was not asked to).
     - ``coverage`` lists, per service, which metrics, spans, logs and event kinds were ever
       seen, with first and last times (live data and the series catalogue).
     - ``roll_up`` brings the 1-minute and 1-hour rollups up to the last complete bucket
@@ -375,6 +402,10 @@ class TelemetryStore(Protocol):
     ) -> pa.Table: ...
 
     def count_points(self, sids: Sequence[int], time_range: TimeRange) -> int: ...
+
+    def keep_recent(self, hours: float, max_bytes: int) -> threading.Thread: ...
+
+    def recent_stats(self) -> RecentStats | None: ...
 
     def tag_names(self, name: str | None, time_range: TimeRange) -> list[str]: ...
 

@@ -82,11 +82,23 @@ def _quantile(rows: FloatArray, phi: FloatArray) -> FloatArray:
 def _top(rows: FloatArray, k: FloatArray, largest: bool) -> FloatArray:
     """``rows`` with every value outside the k largest (smallest) of its step set to NaN."""
     filled = np.where(np.isnan(rows), -np.inf if largest else np.inf, rows)
-    order = np.argsort(-filled if largest else filled, axis=0, kind="stable")
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(rows.shape[0])[:, None], axis=0)
-    limit = np.nan_to_num(k, nan=0.0)
-    keep = ranks < np.floor(limit)[None, :]
+    keys = -filled if largest else filled  # the k smallest keys are kept
+    limit = np.floor(np.nan_to_num(k, nan=0.0))
+    count = rows.shape[0]
+    if len(limit) and (limit == limit[0]).all() and 0 < limit[0] < count:
+        # One k for every step: the k-th smallest key by partition, ties kept in series
+        # order (as a stable sort would rank them), with no sort.
+        kept = int(limit[0])
+        threshold = np.partition(keys, kept - 1, axis=0)[kept - 1]
+        below = keys < threshold
+        tied = keys == threshold
+        room = kept - below.sum(axis=0)
+        keep = below | (tied & (np.cumsum(tied, axis=0) <= room))
+    else:
+        order = np.argsort(keys, axis=0, kind="stable")
+        ranks = np.empty_like(order)
+        np.put_along_axis(ranks, order, np.arange(count)[:, None], axis=0)
+        keep = ranks < limit[None, :]
     return np.where(keep & ~np.isnan(rows), rows, np.nan)
 
 

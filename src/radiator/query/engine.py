@@ -313,13 +313,23 @@ class Evaluator:
         selection, offset = self._select(matrix.selector, range_us)
         if not selection.series:
             return SeriesSet.empty(self.grid.size)
-        if call.func == "quantile_over_time":
-            phi = float(self._scalar(call.args[0])[0])
-            values = self._quantile_over_time(selection, offset, range_us, phi)
-        else:
-            cells, index, _ = self._cells(selection, range_us, offset, CELL_COLUMNS[call.func])
-            names = [s.name for s in selection.series]
-            values = range_function(call.func, cells, index, range_us, selection.kinds, names)
+        phi = float(self._scalar(call.args[0])[0]) if call.func == "quantile_over_time" else 0.0
+
+        def evaluate(_: object) -> FloatArray:
+            if call.func == "quantile_over_time":
+                values = self._quantile_over_time(selection, offset, range_us, phi)
+            else:
+                cells, index, _ = self._cells(selection, range_us, offset, CELL_COLUMNS[call.func])
+                names = [s.name for s in selection.series]
+                values = range_function(call.func, cells, index, range_us, selection.kinds, names)
+            values.flags.writeable = False  # shared by the queries of a request
+            return values
+
+        # Panels of a dashboard often apply the same function to the same series (a rate
+        # summed one way in one panel, another way in the next): computed once per request.
+        sids = tuple(s.sid for s in selection.series)
+        key = ("range", call.func, phi, sids, range_us, offset, self.grid, self.instant)
+        values = self.cache.get(key, evaluate)
         result = SeriesSet(selection.labels, values, selection.kinds)
         return result.without_name().dropping_empty()
 

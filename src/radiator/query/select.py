@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from radiator.core.telemetry import MetricSeries, Resolution, StepWindows
+from radiator.core.telemetry import ORDERED_BY_SERIES, MetricSeries, Resolution, StepWindows
 from radiator.core.types import TimeRange
 from radiator.query.ast import LabelMatcher, VectorSelector
 from radiator.query.values import NAME, FloatArray, LabelSet
@@ -176,6 +176,8 @@ def _fetch(
         for name in table.column_names
         if name not in ("sid", "series", "time")
     }
+    if ORDERED_BY_SERIES.items() <= (table.schema.metadata or {}).items():
+        return columns, series_of, ends
     order, series_of, ends = _series_order(series_of, ends)
     if len(order):
         columns = {name: values[order] for name, values in columns.items()}

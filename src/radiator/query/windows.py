@@ -78,10 +78,16 @@ class WindowIndex:
         span = top - base + 1
         if series * span >= 2**62:
             raise OverflowError("too many series over too long a range for one window index")
-        keys = series_of * span + (ends - base)
-        rows = np.arange(series, dtype=np.int64)[:, None] * span
-        self.hi: IntArray = np.searchsorted(keys, rows + (times - base), side="right")
-        self.lo: IntArray = np.searchsorted(keys, rows + (times - range_us - base), side="right")
+        step = int(times[1] - times[0]) if len(times) > 1 else 0
+        if step > 0 and bool((np.diff(times) == step).all()):
+            starts = np.searchsorted(series_of, np.arange(series, dtype=np.int64))
+            self.hi: IntArray = _counted_bounds(series_of, ends, starts, times, step)
+            self.lo: IntArray = _counted_bounds(series_of, ends, starts, times - range_us, step)
+        else:
+            keys = series_of * span + (ends - base)
+            rows = np.arange(series, dtype=np.int64)[:, None] * span
+            self.hi = np.searchsorted(keys, rows + (times - base), side="right")
+            self.lo = np.searchsorted(keys, rows + (times - range_us - base), side="right")
         self.lengths: IntArray = self.hi - self.lo
         self._series_of, self._ends, self._times, self._range_us = series_of, ends, times, range_us
 
@@ -192,6 +198,20 @@ class WindowIndex:
         starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
         positions = np.arange(total, dtype=np.int64) - starts + np.repeat(self.lo.ravel(), lengths)
         return window_of, positions
+
+
+def _counted_bounds(
+    series_of: IntArray, ends: IntArray, starts: IntArray, times: IntArray, step: int
+) -> IntArray:
+    """Per (series, step) the position after the last cell with end <= ``times[j]``, for
+    evenly spaced ``times``: each cell is counted at the first step it is at or before,
+    and running counts give the bounds, with no search."""
+    series, steps = len(starts), len(times)
+    # The steps before a cell: those with times[j] < end.
+    before = np.clip(-((int(times[0]) - ends) // step), 0, steps)
+    counts = np.bincount(series_of * (steps + 1) + before, minlength=series * (steps + 1))
+    running = np.cumsum(counts.reshape(series, steps + 1)[:, :steps], axis=1)
+    return running + starts[:, None]
 
 
 def _distinct_windows(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray, IntArray, IntArray]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -29,6 +32,7 @@ from radiator.core.telemetry import (
     LogFilter,
     LogRow,
     MetricSeries,
+    RecentStats,
     Resolution,
     Series,
     Signal,
@@ -44,12 +48,17 @@ from radiator.storage.telemetry import archive, duckdb_logcount
 from radiator.storage.telemetry import duckdb_logindex as logindex
 from radiator.storage.telemetry import duckdb_metrics as metrics
 from radiator.storage.telemetry.archive_cache import ManifestCache
+from radiator.storage.telemetry.recent import RecentPoints
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["DuckDBTelemetryStore"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _BATCH_VIEW = "radiator_incoming_batch"  # per-cursor view, so threads never share it
+# Recent points are loaded an hour at a time, so the load's transient memory stays small.
+_RECENT_CHUNK_US = 3_600_000_000
 # Tags are stored sorted by key (and never NULL) so equal tag sets compare and group as
 # equal whatever order the client sent them in. Rebuilding a map costs more than checking
 # its order, and most clients already send sorted tags.
@@ -343,6 +352,8 @@ class DuckDBTelemetryStore:
         self._lock = threading.Lock()
         self._catalogue = metrics.SeriesCatalogue()
         self._log_index = logindex.IndexGuard()
+        # The last hours of raw points in memory, once ``keep_recent`` is called.
+        self._recent: RecentPoints | None = None
         if path and not path.startswith(":memory:"):
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -439,7 +450,7 @@ class DuckDBTelemetryStore:
                         "UPDATE ingest_checkpoint SET seq = greatest(seq, $seq) WHERE id = 1",
                         {"seq": checkpoint},
                     )
-                with self._log_index.committing(cursor, log_times):
+                with self._admitting(staged), self._log_index.committing(cursor, log_times):
                     cursor.commit()
             except BaseException:
                 cursor.rollback()
@@ -447,6 +458,102 @@ class DuckDBTelemetryStore:
         for change in staged:
             self._catalogue.commit(change)
         return rows
+
+    @contextlib.contextmanager
+    def _admitting(self, staged: Sequence[metrics.StagedSeries]) -> Iterator[None]:
+        """Around an append's commit: once it has committed, its points join the recent
+        points (under their admission lock, see ``recent``)."""
+        recent = self._recent
+        if recent is None or not staged:
+            yield
+            return
+        with recent.admission:
+            yield
+            for change in staged:
+                recent.add(change.sids, change.times, change.values)
+
+    def keep_recent(self, hours: float, max_bytes: int) -> threading.Thread:
+        """Hold the last ``hours`` of raw points (at most ``max_bytes``) in memory, grouped
+        by series, and answer recent raw reads from there (``recent``).
+
+        Returns at once: the points are loaded by the returned (daemon) thread, and reads
+        use the table until it is done.
+        """
+        if self._recent is not None:
+            raise StorageError("this store already keeps recent points")
+        recent = self._recent = RecentPoints(hours, max_bytes)
+
+        def warm() -> None:
+            began = time.monotonic()
+            try:
+                if recent.warm(self._recent_loader):
+                    held = recent.stats()
+                    _log.info(
+                        "recent points ready: %d series, %d points (%.0f MB) in %.1f s",
+                        held.series,
+                        held.points,
+                        held.bytes / 1e6,
+                        time.monotonic() - began,
+                    )
+            except (StorageError, duckdb.Error) as exc:
+                if self._conn is not None:
+                    _log.error("loading recent points failed; reads use the table: %s", exc)
+
+        thread = threading.Thread(target=warm, name="radiator-recent-points", daemon=True)
+        thread.start()
+        return thread
+
+    def recent_stats(self) -> RecentStats | None:
+        """What the recent points hold; None when the store does not keep them."""
+        return self._recent.stats() if self._recent is not None else None
+
+    def forget_recent_through(self, end: datetime) -> None:
+        """Points before ``end`` are about to be deleted or rewritten in the table (retention,
+        restore): recent points stop answering for them."""
+        if self._recent is not None:
+            self._recent.forget_through(_to_us(end))
+
+    def _recent_loader(
+        self, lo_us: int
+    ) -> Iterator[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
+        """Points at or after ``lo_us`` from one snapshot, an hour at a time; the snapshot
+        is fixed before this returns (``RecentPoints.warm``)."""
+        with self._lock:
+            if self._conn is None:
+                raise StorageError("the telemetry store is closed")
+            cursor = self._conn.cursor()
+        try:
+            cursor.begin()
+            row = cursor.execute(
+                'SELECT epoch_us(max("time")) FROM points WHERE "time" >= make_timestamptz($lo)',
+                {"lo": lo_us},
+            ).fetchone()
+        except BaseException:
+            cursor.close()
+            raise
+        top = int(row[0]) if row and row[0] is not None else lo_us - 1
+
+        def parts() -> Iterator[
+            tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
+        ]:
+            try:
+                for start in range(lo_us, top + 1, _RECENT_CHUNK_US):
+                    rows = cursor.execute(
+                        'SELECT sid, epoch_us("time") AS t, value FROM points '
+                        'WHERE "time" >= make_timestamptz($a) AND "time" < make_timestamptz($b)',
+                        {"a": start, "b": min(start + _RECENT_CHUNK_US, top + 1)},
+                    ).fetchnumpy()
+                    yield (
+                        np.asarray(rows["sid"], dtype=np.uint64),
+                        np.asarray(rows["t"], dtype=np.int64),
+                        np.asarray(rows["value"], dtype=np.float64),
+                    )
+            finally:
+                with contextlib.suppress(duckdb.Error):
+                    cursor.rollback()
+                cursor.close()
+
+        return parts()
 
     def checkpoint(self) -> int:
         with self._cursor() as cursor:
@@ -540,6 +647,12 @@ class DuckDBTelemetryStore:
         request = metrics.CellsRequest(
             tuple(sids), *_range_us(time_range), resolution, windows, wanted
         )
+        if resolution is Resolution.RAW and self._recent is not None:
+            held = self._recent.points(
+                request.sids, request.start_us, request.end_us, request.windows
+            )
+            if held is not None:
+                return held
         points, rollup = self._metric_sources(time_range, resolution)
         with self._cursor() as cursor:
             return metrics.fetch_cells(cursor, request, points, rollup)
@@ -552,12 +665,28 @@ class DuckDBTelemetryStore:
         windows: StepWindows | None = None,
     ) -> pa.Table:
         request = metrics.CellsRequest(tuple(sids), *_range_us(time_range), resolution, windows)
+        if resolution is not Resolution.HOUR and self._recent is not None:
+            held = self._recent.sketch_entries(
+                request.sids,
+                request.start_us,
+                request.end_us,
+                resolution,
+                windows,
+                metrics.SKETCH_GAMMA,
+                metrics.SKETCH_OFFSET,
+            )
+            if held is not None:
+                return held
         points, rollup = self._metric_sources(time_range, resolution)
         with self._cursor() as cursor:
             return metrics.fetch_sketches(cursor, request, points, rollup)
 
     def count_points(self, sids: Sequence[int], time_range: TimeRange) -> int:
         request = metrics.CellsRequest(tuple(sids), *_range_us(time_range), Resolution.RAW)
+        if self._recent is not None:
+            held = self._recent.count(request.sids, request.start_us, request.end_us)
+            if held is not None:
+                return held
         points, _ = self._metric_sources(time_range, Resolution.RAW)
         with self._cursor() as cursor:
             return metrics.count_points(cursor, request, points)
@@ -819,6 +948,8 @@ class DuckDBTelemetryStore:
         ]
 
     def close(self) -> None:
+        if self._recent is not None:
+            self._recent.close()
         with self._lock:
             conn, self._conn = self._conn, None
         if conn is not None:

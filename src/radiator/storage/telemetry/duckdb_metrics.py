@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from radiator.core.telemetry import Resolution, StepWindows
@@ -110,19 +111,23 @@ CATALOGUE_SLACK_US = 2 * _REFRESH_US
 
 def points_insert_sql(source: str) -> str:
     """INSERT of points from ``source`` (a SELECT with canonical tags) with their ``sid``,
-    returning each row's sid and time for the catalogue."""
+    returning each row's sid, time and value (for the catalogue and recent points)."""
     return (
         'INSERT INTO points ("time", name, tags, value, kind, sid) '
         f'SELECT "time", name, tags, value, kind, hash(name, tags) FROM ({source}) '
-        'RETURNING sid, epoch_us("time") AS t'
+        'RETURNING sid, epoch_us("time") AS t, value'
     )
 
 
 @dataclass(slots=True)
 class StagedSeries:
-    """Catalogue changes of one append, applied to the cache once its transaction commits."""
+    """Catalogue changes of one append, applied to the cache once its transaction commits,
+    and the points it wrote."""
 
     spans: dict[int, tuple[int, int]]
+    sids: npt.NDArray[np.uint64]
+    times: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
 
 
 class SeriesCatalogue:
@@ -164,7 +169,10 @@ class SeriesCatalogue:
             self._widen(cursor, moved)
         if len(times):
             self._mark_dirty(cursor, int(times.min()))
-        return StagedSeries({**{sid: batch[sid] for sid in new}, **moved})
+        values = rows["value"].astype(np.float64)  # a masked array if any were NULL
+        return StagedSeries(
+            {**{sid: batch[sid] for sid in new}, **moved}, sids, times, np.asarray(values)
+        )
 
     def commit(self, staged: StagedSeries) -> None:
         with self._lock:

@@ -254,8 +254,11 @@ class Retention:
     def _rewriting(
         self, cursor: duckdb.DuckDBPyConnection, table: str, day: date
     ) -> AbstractContextManager[None]:
-        """Logs of ``day`` are deleted or put back: their hours leave the log text index."""
+        """Rows of ``day`` are deleted or put back: log hours leave the log text index, and
+        recent points in memory stop answering for the day."""
+        start = (day - _EPOCH_DAY).days * _DAY_US
+        if table == "points":
+            self.store.forget_recent_through(archive.day_range(day).end)
         if table != "logs":
             return contextlib.nullcontext()
-        start = (day - _EPOCH_DAY).days * _DAY_US
         return logindex.rewriting(self.store._log_index, cursor, start, start + _DAY_US)
