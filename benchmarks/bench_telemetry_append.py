@@ -1,7 +1,10 @@
 """Append 1,000,000 points in Arrow batches of 10,000, then run one bucketed query.
 
-Run: ``.venv/bin/python benchmarks/bench_telemetry_append.py [--points N] [--batch N]``.
-The last line printed is the headline figure, ``append_points_per_second=<n>``.
+Run: ``.venv/bin/python benchmarks/bench_telemetry_append.py [--points N] [--batch N]
+[--recent]``. With ``--recent`` the points end now and the store keeps recent points in
+memory (as ``radiator serve`` does), so every append also adds them there: the difference
+is that feature's cost. The last line printed is the headline figure,
+``append_points_per_second=<n>``.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ HOSTS = 50
 SERVICES = 10
 
 
-def build_batches(total: int, size: int) -> list[pa.Table]:
+def build_batches(total: int, size: int, start: datetime) -> list[pa.Table]:
     """Prebuilt batches, so the timing measures the store and not batch construction."""
     schema = SCHEMAS[Signal.POINTS]
-    start_us = int(START.timestamp() * 1_000_000)
+    start_us = int(start.timestamp() * 1_000_000)
     step_us = INTERVAL // timedelta(microseconds=1)
     tag_sets = [[("host", f"host-{h}"), ("service", f"svc-{h % SERVICES}")] for h in range(HOSTS)]
     batches = []
@@ -57,12 +60,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--recent", action="store_true", help="keep recent points in memory")
     args = parser.parse_args()
-    batches = build_batches(args.points, args.batch)
+    span = args.points * INTERVAL
+    start = datetime.now(UTC) - span if args.recent else START
+    batches = build_batches(args.points, args.batch, start)
 
     with tempfile.TemporaryDirectory() as tmp:
         store = open_telemetry_store("duckdb", str(Path(tmp) / "telemetry.duckdb"))
         try:
+            if args.recent:
+                store.keep_recent(span / timedelta(hours=1) + 1, 1 << 30).join()
             began = time.perf_counter()
             for batch in batches:
                 store.append(Signal.POINTS, batch)
@@ -71,7 +79,7 @@ def main() -> None:
 
             query = BucketQuery(
                 name="http.latency_ms",
-                range=TimeRange(START, START + args.points * INTERVAL),
+                range=TimeRange(start, start + span),
                 step=timedelta(minutes=1),
                 aggregation=Aggregation.AVG,
                 tags={"host": "host-7", "service": "svc-7"},
@@ -79,11 +87,14 @@ def main() -> None:
             began = time.perf_counter()
             [series] = store.query_buckets(query)
             query_ms = (time.perf_counter() - began) * 1000
+            held = store.recent_stats()
         finally:
             store.close()
 
     rate = round(stored / append_s)
     print(f"points={stored} batches={len(batches)} batch_size={args.batch}")
+    if held is not None:
+        print(f"recent points held={held.points}")
     print(f"append_seconds={append_s:.3f}")
     print(f"query_1m_avg_one_series_ms={query_ms:.1f} buckets={len(series.times)}")
     print(f"append_points_per_second={rate}")

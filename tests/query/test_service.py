@@ -281,3 +281,33 @@ def test_queries_of_one_request_share_their_store_reads() -> None:
     store.close()
     assert [o.error for o in outcomes] == [None, None, None]
     assert len(reads) == 1  # one selector, one 5-minute window: read once for all three
+
+
+def test_a_range_function_shared_by_queries_is_computed_once(
+    service: QueryService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Panels applying the same function to the same series and window (a rate summed
+    one way here, another way there) share one evaluation, read-only, and still get
+    their own answers."""
+    from radiator.query import engine
+
+    calls: list[str] = []
+    original = engine.range_function
+
+    def counted(func: str, *args: object, **kwargs: object) -> object:
+        calls.append(func)
+        return original(func, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "range_function", counted)
+    spec = RangeSpec(T0 + timedelta(minutes=10), T0 + timedelta(minutes=20), 30)
+    queries = [
+        ("A", "sum(rate(req[5m]))"),
+        ("B", "max by (host) (rate(req[5m]))"),
+        ("C", "rate(req[5m]) * 2"),
+        ("D", "rate(req[1m])"),
+    ]
+    outcomes = service.run_many(queries, spec)
+    assert sorted(calls) == ["rate", "rate"]  # [5m] once for A, B and C; [1m] once
+    one_by_one = [service.run(expr, spec, key) for key, expr in queries]
+    assert [o.series for o in outcomes] == [o.series for o in one_by_one]
+    assert outcomes[2].series[0].values[0] == 2 * outcomes[1].series[0].values[0]

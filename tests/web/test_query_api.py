@@ -291,3 +291,34 @@ def test_instant_range_selector_and_default_range(
     assert any(v is not None for v in values)
     wide = _post(client, admin_headers, expr="sum(queue.depth)", start="now-6h", width=360)
     assert wide.json()["step"] == 60.0
+
+
+def test_every_answer_has_the_documented_shape_and_no_infinities(
+    client: TestClient, admin_headers: dict[str, str], stored: Runtime
+) -> None:
+    """The handler encodes its answer itself (not through the response model): every
+    kind of result must still be a valid ``QueryResponse``, with ±Inf as null."""
+    from radiator.web.routers.query import QueryResponse
+
+    queries = [
+        {"id": "matrix", "expr": "(queue.depth + 1) / (queue.depth - queue.depth)"},  # +Inf
+        {"id": "scalar", "expr": "1 / 0"},
+        {"id": "error", "expr": "sum(rate(http.requests))"},
+        {"id": "empty", "expr": "no.such.metric"},
+    ]
+    for instant in (False, True):
+        response = _post(client, admin_headers, queries=queries, instant=instant, **RANGE)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/json"
+        body = response.json()
+        parsed = QueryResponse.model_validate(body)
+        assert body == parsed.model_dump(mode="json")  # no field missing or extra
+        matrix, scalar, error, empty = parsed.results
+        values = [v for s in matrix.series for v in (s.values or [s.value])]
+        assert values and all(v is None for v in values)  # JSON has no infinity
+        # A scalar is one (instant) or a series of them (range, as Prometheus draws it).
+        numbers = [scalar.value] + [v for s in scalar.series for v in (s.values or [])]
+        assert len(numbers) > 1 if not instant else scalar.type == "scalar"
+        assert all(v is None for v in numbers)
+        assert error.type == "error" and error.error is not None and error.error.column
+        assert empty.series == [] and empty.error is None

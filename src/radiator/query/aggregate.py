@@ -80,26 +80,30 @@ def _quantile(rows: FloatArray, phi: FloatArray) -> FloatArray:
 
 
 def _top(rows: FloatArray, k: FloatArray, largest: bool) -> FloatArray:
-    """``rows`` with every value outside the k largest (smallest) of its step set to NaN."""
-    filled = np.where(np.isnan(rows), -np.inf if largest else np.inf, rows)
-    keys = -filled if largest else filled  # the k smallest keys are kept
+    """``rows`` with every value outside the k largest (smallest) of its step set to NaN.
+
+    Missing values (NaN) never take a place; ties go to the earlier series.
+    """
+    present = ~np.isnan(rows)
+    keys = np.where(present, -rows if largest else rows, np.inf)  # the k smallest are kept
     limit = np.floor(np.nan_to_num(k, nan=0.0))
     count = rows.shape[0]
     if len(limit) and (limit == limit[0]).all() and 0 < limit[0] < count:
-        # One k for every step: the k-th smallest key by partition, ties kept in series
-        # order (as a stable sort would rank them), with no sort.
+        # One k for every step: the k-th smallest key by partition, then ties in series
+        # order, with no sort. A missing value's key (inf) may equal the threshold, but is
+        # never counted among the ties.
         kept = int(limit[0])
         threshold = np.partition(keys, kept - 1, axis=0)[kept - 1]
         below = keys < threshold
-        tied = keys == threshold
+        tied = (keys == threshold) & present
         room = kept - below.sum(axis=0)
         keep = below | (tied & (np.cumsum(tied, axis=0) <= room))
     else:
-        order = np.argsort(keys, axis=0, kind="stable")
+        order = np.lexsort((keys, ~present), axis=0)
         ranks = np.empty_like(order)
         np.put_along_axis(ranks, order, np.arange(count)[:, None], axis=0)
         keep = ranks < limit[None, :]
-    return np.where(keep & ~np.isnan(rows), rows, np.nan)
+    return np.where(keep & present, rows, np.nan)
 
 
 def aggregate(

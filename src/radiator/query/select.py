@@ -169,8 +169,8 @@ def _fetch(
     if needs is not None:
         options["columns"] = tuple(sorted(needs))
     table = fetch(sids, time_range, resolution, **options)
-    series_of = table.column("series").to_numpy().astype(np.int64)
-    ends = table.column("time").to_numpy().astype(np.int64) + size
+    series_of = table.column("series").to_numpy().astype(np.int64, copy=False)
+    ends = table.column("time").to_numpy().astype(np.int64, copy=False) + size
     columns = {
         name: table.column(name).to_numpy(zero_copy_only=False)
         for name in table.column_names

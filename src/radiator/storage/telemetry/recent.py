@@ -47,6 +47,9 @@ UIntArray = npt.NDArray[np.uint64]
 FloatArray = npt.NDArray[np.float64]
 
 _POINT_BYTES = 16  # an int64 time and a float64 value
+# A series' arrays grow by 1/_GROWTH of their size when full, so at most that share of
+# memory sits unused beyond the points counted against the limit.
+_GROWTH = 4
 _MINUTE_US = 60_000_000
 # The horizon follows the clock in steps of this fraction of the window (trimming every
 # series costs a copy of each, so not on every append).
@@ -58,6 +61,9 @@ _REFILL_SHARE = 0.9
 def sketch_keys(values: FloatArray, gamma: float, offset: int) -> IntArray:
     """DDSketch keys of finite values, as the store's SQL computes them: ``±(offset +
     ceil(log_gamma |v|))``, 0 for zero."""
+    if len(values) and float(values.min()) > 0:  # the usual case: no sign to carry
+        exponents: IntArray = np.ceil(np.log(values) / np.log(gamma)).astype(np.int64)
+        return exponents + offset
     keys = np.zeros(len(values), dtype=np.int64)
     magnitude = np.abs(values)
     nonzero = magnitude > 0
@@ -93,7 +99,7 @@ class _Series:
             return
         need = self.size + len(times)
         if need > len(self.times):
-            capacity = max(need, 2 * len(self.times), 64)
+            capacity = max(need, len(self.times) + len(self.times) // _GROWTH, 64)
             grown_times = np.empty(capacity, dtype=np.int64)
             grown_values = np.empty(capacity, dtype=np.float64)
             grown_times[: self.size] = self.times[: self.size]
@@ -335,7 +341,7 @@ class RecentPoints:
         if found is None:
             return None
         lengths, times, values = found
-        series_of = np.repeat(np.arange(len(sids), dtype=np.int32), lengths)
+        series_of = np.repeat(np.arange(len(sids), dtype=np.int64), lengths)
         if windows is not None:
             keep = _in_windows(times, windows, 0)
             series_of, times, values = series_of[keep], times[keep], values[keep]
@@ -361,7 +367,7 @@ class RecentPoints:
         if found is None:
             return None
         lengths, times, values = found
-        series_of = np.repeat(np.arange(len(sids), dtype=np.int32), lengths)
+        series_of = np.repeat(np.arange(len(sids), dtype=np.int64), lengths)
         starts = (times // size) * size if size else times
         keep = np.isfinite(values)
         if windows is not None:
@@ -381,7 +387,7 @@ def _in_windows(starts: IntArray, windows: StepWindows, size: int) -> npt.NDArra
 
 def _table(
     sids: Sequence[int],
-    series_of: npt.NDArray[np.int32],
+    series_of: IntArray,
     times: IntArray,
     columns: dict[str, npt.NDArray[np.generic]],
 ) -> pa.Table:
