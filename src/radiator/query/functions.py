@@ -76,13 +76,13 @@ def range_function(
     seconds = range_us / 1_000_000
     deltas = np.array([is_delta(k, n) for k, n in zip(kinds, names, strict=True)], dtype=bool)
     deltas = deltas[:, None]
-    if func in ("rate", "increase"):
-        summed = index.prefix_sum(cells.sum)
-        change = index.last(cells.last) - index.first(cells.first)
-        out = np.where(deltas, summed, change)
+    if func in ("rate", "increase", "delta"):
+        with np.errstate(invalid="ignore"):  # infinite levels: inf - inf is NaN
+            change = index.last(cells.last) - index.first(cells.first)
+        if func == "delta":
+            return change
+        out = np.where(deltas, index.prefix_sum(cells.sum), change)
         return out / seconds if func == "rate" else out
-    if func == "delta":
-        return index.last(cells.last) - index.first(cells.first)
     if func == "sum_over_time":
         return index.prefix_sum(cells.sum)
     if func == "count_over_time":

@@ -98,11 +98,27 @@ class WindowIndex:
             raise ValueError(f"{len(values)} values for {len(self._ends)} cells")
 
     def prefix_sum(self, values: FloatArray) -> FloatArray:
-        """Sum of ``values`` over each window; NaN where the window is empty."""
+        """Sum of ``values`` over each window; NaN where the window is empty.
+
+        A NaN or infinite value affects only the windows holding it (as summing each
+        window would): it is left out of the running sum and counted apart.
+        """
         self._check(values)
-        cumulative = np.concatenate(([0.0], np.cumsum(values)))
+        finite = np.isfinite(values)
+        clean = values if finite.all() else np.where(finite, values, 0.0)
+        cumulative = np.concatenate(([0.0], np.cumsum(clean)))
         out = cumulative[self.hi] - cumulative[self.lo]
+        if clean is not values:
+            rising, falling = self._count(values == np.inf), self._count(values == -np.inf)
+            out = np.where(rising > 0, np.inf, np.where(falling > 0, -np.inf, out))
+            undefined = (self._count(np.isnan(values)) > 0) | ((rising > 0) & (falling > 0))
+            out = np.where(undefined, np.nan, out)
         return np.where(self.lengths > 0, out, np.nan)
+
+    def _count(self, flags: npt.NDArray[np.bool_]) -> IntArray:
+        """How many of the cells in each window are flagged."""
+        cumulative = _prefix_sums(flags)
+        return cumulative[self.hi] - cumulative[self.lo]
 
     def first(self, values: FloatArray) -> FloatArray:
         self._check(values)

@@ -354,6 +354,7 @@ class DuckDBTelemetryStore:
         self._log_index = logindex.IndexGuard()
         # The last hours of raw points in memory, once ``keep_recent`` is called.
         self._recent: RecentPoints | None = None
+        self._commits = threading.Lock()  # around commits of points (``_admitting``)
         if path and not path.startswith(":memory:"):
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -462,15 +463,17 @@ class DuckDBTelemetryStore:
     @contextlib.contextmanager
     def _admitting(self, staged: Sequence[metrics.StagedSeries]) -> Iterator[None]:
         """Around an append's commit: once it has committed, its points join the recent
-        points (under their admission lock, see ``recent``)."""
-        recent = self._recent
-        if recent is None or not staged:
+        points. Commits of points are serialised with recent points' snapshot (the lock
+        is their ``admission``), whether or not recent points are kept yet."""
+        if not staged:
             yield
             return
-        with recent.admission:
+        with self._commits:
             yield
-            for change in staged:
-                recent.add(change.sids, change.times, change.values)
+            recent = self._recent
+            if recent is not None:
+                for change in staged:
+                    recent.add(change.sids, change.times, change.values)
 
     def keep_recent(self, hours: float, max_bytes: int) -> threading.Thread:
         """Hold the last ``hours`` of raw points (at most ``max_bytes``) in memory, grouped
@@ -481,7 +484,7 @@ class DuckDBTelemetryStore:
         """
         if self._recent is not None:
             raise StorageError("this store already keeps recent points")
-        recent = self._recent = RecentPoints(hours, max_bytes)
+        recent = self._recent = RecentPoints(hours, max_bytes, admission=self._commits)
 
         def warm() -> None:
             began = time.monotonic()

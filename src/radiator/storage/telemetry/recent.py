@@ -138,7 +138,11 @@ class RecentPoints:
     """The last ``hours`` of raw points per series, at most ``max_bytes`` of them."""
 
     def __init__(
-        self, hours: float, max_bytes: int, clock: Callable[[], float] = time.time
+        self,
+        hours: float,
+        max_bytes: int,
+        clock: Callable[[], float] = time.time,
+        admission: threading.Lock | None = None,
     ) -> None:
         if hours <= 0 or max_bytes <= 0:
             raise ValueError("RecentPoints needs a positive window and memory limit")
@@ -146,8 +150,10 @@ class RecentPoints:
         self.max_bytes = max_bytes
         self._clock = clock
         # Held by the store across an append's commit and its ``add``, and by warm-up while
-        # it fixes its snapshot: see the module docstring.
-        self.admission = threading.Lock()
+        # it fixes its snapshot: see the module docstring. The store passes the lock it
+        # holds around every commit, so appends that began before it kept recent points
+        # are ordered with the snapshot too.
+        self.admission = admission or threading.Lock()
         self._lock = threading.Lock()
         self._series: dict[int, _Series] = {}
         self._points = 0
@@ -167,22 +173,32 @@ class RecentPoints:
             if self._held is not None:
                 self._held.append(batch)
             elif self._ready:
-                self._insert(batch)
-                self._settle()
+                try:
+                    self._insert(batch)
+                    self._settle()
+                except Exception:
+                    # The append has committed and must not fail now; without these points
+                    # memory would answer wrongly, so it stops answering at all.
+                    _log.exception("recent points failed to take an append; reads use the store")
+                    self._ready = False
+                    self._series.clear()
+                    self._points = 0
 
     def warm(self, loader: Loader) -> bool:
         """Load the table's recent points, then answer reads; False if closed meanwhile.
 
-        Appends committed while it loads are held back and added at the end.
+        Appends committed while it loads are held back and added at the end. If the
+        loader fails, nothing is held and reads keep using the table.
         """
-        with self.admission:
-            with self._lock:
-                if self._ready or self._closed.is_set():
-                    return self._ready
-                self._horizon = self._now_us() - self.window_us
-                self._held = []
-            parts = loader(self._horizon)
         try:
+            with self.admission:
+                with self._lock:
+                    if self._ready or self._closed.is_set():
+                        return self._ready
+                    # A horizon moved by ``forget_through`` meanwhile stays where it is.
+                    self._horizon = max(self._horizon, self._now_us() - self.window_us)
+                    self._held = []
+                parts = loader(self._horizon)
             for sids, times, values in parts:
                 if self._closed.is_set():
                     return False

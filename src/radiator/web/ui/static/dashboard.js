@@ -98,8 +98,8 @@
   function save() {
     status.textContent = "Saving…";
     return api("PUT", "/api/v1/dashboards/" + encodeURIComponent(board.slug) + "?version=" + board.version, definition())
-      .then(function (saved) { board = saved; status.textContent = "Saved (version " + saved.version + ")."; load(); })
-      .catch(function (error) { status.textContent = "Not saved: " + error.message; load(); });
+      .then(function (saved) { board = saved; status.textContent = "Saved (version " + saved.version + ")."; load(status.textContent); })
+      .catch(function (error) { status.textContent = "Not saved: " + error.message; load(status.textContent); });
   }
 
   var editor = document.getElementById("editor");
@@ -144,7 +144,7 @@
     panel.logs = f.type.value === "logs" ? { service: f.log_service.value, level: f.log_level.value, text: "", limit: 50 } : null;
     if (!existing) board.panels.push(panel);
     api("PUT", "/api/v1/dashboards/" + encodeURIComponent(board.slug) + "?version=" + board.version, definition())
-      .then(function (saved) { board = saved; editor.hidden = true; status.textContent = "Saved (version " + saved.version + ")."; load(); })
+      .then(function (saved) { board = saved; editor.hidden = true; status.textContent = "Saved (version " + saved.version + ")."; load(status.textContent); })
       .catch(function (error) {
         if (!existing) board.panels.pop();
         editorError.textContent = error.message;
@@ -179,7 +179,10 @@
     window.RadiatorPanels.draw(grid, board, data, { onZoom: onZoom, decorate: decorate, service: state.variables.service || "" });
   }
 
-  function load() {
+  // note: what the last action did ("Saved (version 3)."), kept in front of the load's
+  // own status so the reload that follows a save does not wipe it out.
+  function load(note) {
+    var prefix = note ? note + " " : "";
     writeUrl();
     var started = performance.now();
     var width = Math.max(300, Math.floor(grid.clientWidth / 2));
@@ -188,14 +191,14 @@
       .then(function (data) {
         lastData = data;
         draw(data);
-        status.textContent = "Updated " + new Date().toISOString().slice(11, 19) + " UTC (" + Math.round(performance.now() - started) + " ms).";
+        status.textContent = prefix + "Updated " + new Date().toISOString().slice(11, 19) + " UTC (" + Math.round(performance.now() - started) + " ms).";
       })
-      .catch(function (error) { status.textContent = "Could not load: " + error.message; });
+      .catch(function (error) { status.textContent = prefix + "Could not load: " + error.message; });
   }
 
   function schedule() {
     if (timer) clearInterval(timer);
-    timer = state.refresh > 0 ? setInterval(load, state.refresh * 1000) : null;
+    timer = state.refresh > 0 ? setInterval(function () { load(); }, state.refresh * 1000) : null;
   }
 
   function syncControls() {
