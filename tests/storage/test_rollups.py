@@ -147,16 +147,16 @@ def test_late_points_behind_the_watermark_are_rolled_up_again(store: Any) -> Non
     late = [(T0_US + 61 * US + 500_000, 1000.0), (T0_US + 3700 * US + 1, -5.0)]
     _append(store, "g", late)
     again = store.roll_up(T0 + timedelta(hours=2, seconds=45))
-    # only the buckets from the oldest late point on are rewritten
-    assert again[Resolution.MINUTE] == 119
+    # only the buckets the late points fell into are rewritten: minutes 1 and 61, hours 0, 1
+    assert again[Resolution.MINUTE] == 2
     assert again[Resolution.HOUR] == 2
     everything = points + late
     for resolution, size in BUCKET.items():
         _same(fetched(store, sid, resolution), expected_cells(everything, size, 2**62))
-    # a late point in the newest hour only rewrites that hour
+    # a late point in the newest hour rewrites its minute and its hour
     _append(store, "g", [(T0_US + 7000 * US, 7.0)])
     third = store.roll_up(T0 + timedelta(hours=2, seconds=50))
-    assert third == {Resolution.MINUTE: 4, Resolution.HOUR: 1}
+    assert third == {Resolution.MINUTE: 1, Resolution.HOUR: 1}
     everything.append((T0_US + 7000 * US, 7.0))
     for resolution, size in BUCKET.items():
         _same(fetched(store, sid, resolution), expected_cells(everything, size, 2**62))

@@ -13,7 +13,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import numpy.typing as npt
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -48,7 +47,7 @@ from radiator.storage.telemetry import archive, duckdb_logcount
 from radiator.storage.telemetry import duckdb_logindex as logindex
 from radiator.storage.telemetry import duckdb_metrics as metrics
 from radiator.storage.telemetry.archive_cache import ManifestCache
-from radiator.storage.telemetry.recent import RecentPoints
+from radiator.storage.telemetry.recent import PointArrays, RecentPoints
 
 _log = logging.getLogger(__name__)
 
@@ -516,9 +515,7 @@ class DuckDBTelemetryStore:
         if self._recent is not None:
             self._recent.forget_through(_to_us(end))
 
-    def _recent_loader(
-        self, lo_us: int
-    ) -> Iterator[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
+    def _recent_loader(self, lo_us: int) -> Iterator[PointArrays]:
         """Points at or after ``lo_us`` from one snapshot, an hour at a time; the snapshot
         is fixed before this returns (``RecentPoints.warm``)."""
         with self._lock:
@@ -536,9 +533,7 @@ class DuckDBTelemetryStore:
             raise
         top = int(row[0]) if row and row[0] is not None else lo_us - 1
 
-        def parts() -> Iterator[
-            tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
-        ]:
+        def parts() -> Iterator[PointArrays]:
             try:
                 for start in range(lo_us, top + 1, _RECENT_CHUNK_US):
                     rows = cursor.execute(

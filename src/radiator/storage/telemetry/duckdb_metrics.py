@@ -9,10 +9,10 @@ first and last value and a mergeable log-bucketed quantile sketch (DDSketch's ma
 relative accuracy about 1 %): key ``±(1_000_000 + ceil(log_γ |v|))`` with ``γ = 1.02``,
 ``0`` for zero. Sketch keys sort in the order of the values they stand for.
 
-``roll_up`` recomputes the buckets from a watermark (or from the oldest late point that
-arrived behind it, recorded at append time as ``dirty_from``) up to the last complete
-bucket, so rollups converge to the raw data. Reads stitch rollups before the watermark with
-the same aggregates computed from raw points after it.
+``roll_up`` computes the buckets from a watermark up to the last complete bucket, and
+recomputes the buckets late points fell into (recorded at append time, bucket by bucket,
+in ``rollup_dirty``), so rollups converge to the raw data. Reads stitch rollups before the
+watermark with the same aggregates computed from raw points after it.
 """
 
 from __future__ import annotations
@@ -54,6 +54,11 @@ SKETCH_GAMMA = 1.02
 SKETCH_OFFSET = 1_000_000
 
 _SIDS_VIEW = "radiator_query_sids"
+_DIRTY = "rollup_dirty"
+# Late buckets closer than this many buckets apart are recomputed in one range (a few clean
+# buckets cost less than another statement), and a run recomputes at most so many ranges.
+_DIRTY_GAP = 10
+_RANGES_PER_RUN = 100
 # Buckets are rolled up only once this much time has passed since they ended, so points
 # of batches still being written are in place; points later than that mark the rollup dirty.
 _LATENESS_US = 30_000_000
@@ -86,6 +91,12 @@ def create_metric_tables(cursor: duckdb.DuckDBPyConnection) -> None:
     cursor.execute(
         "CREATE TABLE IF NOT EXISTS rollup_state (resolution VARCHAR PRIMARY KEY, "
         "watermark BIGINT NOT NULL, dirty_from BIGINT)"
+    )
+    # Buckets behind the watermark that late points fell into (``mark_late``); a bucket may
+    # be listed more than once. ``dirty_from`` is what older versions recorded instead:
+    # everything from there to the watermark, still honoured.
+    cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {_DIRTY} (resolution VARCHAR NOT NULL, bucket BIGINT NOT NULL)"
     )
     for resolution in _TABLE:
         cursor.execute(
@@ -168,7 +179,7 @@ class SeriesCatalogue:
         if moved:
             self._widen(cursor, moved)
         if len(times):
-            self._mark_dirty(cursor, int(times.min()))
+            mark_late(cursor, times)
         values = rows["value"].astype(np.float64)  # a masked array if any were NULL
         return StagedSeries(
             {**{sid: batch[sid] for sid in new}, **moved}, sids, times, np.asarray(values)
@@ -217,15 +228,35 @@ class SeriesCatalogue:
         finally:
             cursor.unregister(view)
 
-    @staticmethod
-    def _mark_dirty(cursor: duckdb.DuckDBPyConnection, oldest: int) -> None:
-        rows = cursor.execute("SELECT max(watermark) FROM rollup_state").fetchall()
-        if rows and rows[0][0] is not None and oldest < int(rows[0][0]):
-            cursor.execute(
-                "UPDATE rollup_state SET dirty_from = least(coalesce(dirty_from, $t), $t) "
-                "WHERE $t < watermark",
-                {"t": oldest},
-            )
+
+def mark_late(cursor: duckdb.DuckDBPyConnection, times: npt.NDArray[np.int64]) -> None:
+    """Record the rolled-up buckets that points at ``times`` (epoch µs) arrived too late
+    for, so ``roll_up`` recomputes those buckets (and only those).
+
+    Rows are only ever inserted here (``roll_up`` deletes the ones it has seen), so an
+    append never conflicts with a roll-up running at the same time.
+    """
+    marks = watermarks(cursor)
+    resolutions: list[str] = []
+    buckets: list[npt.NDArray[np.int64]] = []
+    for resolution, watermark in marks.items():
+        behind = times[times < watermark]
+        if len(behind):
+            size = _BUCKET_US[resolution]
+            found = np.unique((behind // size) * size)
+            resolutions += [resolution.value] * len(found)
+            buckets.append(found)
+    if not resolutions:
+        return
+    view = "radiator_late_buckets"
+    cursor.register(
+        view,
+        pa.table({"resolution": resolutions, "bucket": pa.array(np.concatenate(buckets))}),
+    )
+    try:
+        cursor.execute(f"INSERT INTO {_DIRTY} SELECT resolution, bucket FROM {view}")
+    finally:
+        cursor.unregister(view)
 
 
 def watermarks(cursor: duckdb.DuckDBPyConnection) -> dict[Resolution, int]:
@@ -266,7 +297,8 @@ def _rollup_from_minutes() -> str:
 
 
 def roll_up(cursor: duckdb.DuckDBPyConnection, now_us: int) -> dict[Resolution, int]:
-    """Bring both rollups up to the last complete bucket before ``now_us``.
+    """Bring both rollups up to the last complete bucket before ``now_us``, and recompute
+    the buckets late points fell into.
 
     Returns how many buckets each resolution (re)wrote. One transaction per resolution,
     then complete days are clustered by series (``duckdb_compact``).
@@ -274,29 +306,29 @@ def roll_up(cursor: duckdb.DuckDBPyConnection, now_us: int) -> dict[Resolution, 
     written: dict[Resolution, int] = {}
     for resolution in (Resolution.MINUTE, Resolution.HOUR):
         size = _BUCKET_US[resolution]
-        row = cursor.execute(
-            "SELECT watermark, dirty_from FROM rollup_state WHERE resolution = $r",
-            {"r": resolution.value},
-        ).fetchone()
-        watermark, dirty = (int(row[0]), row[1]) if row else (0, None)
         hi = ((now_us - _LATENESS_US) // size) * size
         if resolution is Resolution.HOUR:
             # Hours are built from minutes, so they may go no further than the minutes.
             hi = min(hi, (watermarks(cursor)[Resolution.MINUTE] // size) * size)
-        lo: int | None = watermark if dirty is None else min(watermark, int(dirty))
         oldest = _oldest(cursor, resolution)
         if oldest is None:
             continue
-        # Never recompute buckets whose source rows were archived away (retention): that
-        # would replace them with only the live rows. Late points that old are not rolled up.
-        lo = max(lo or 0, oldest)
-        lo = (lo // size) * size
-        if hi <= lo:
-            continue
-        written[resolution] = _rewrite(cursor, resolution, lo, hi)
+        count = _rewrite(cursor, resolution, hi, (oldest // size) * size)
+        if count is not None:
+            written[resolution] = count
     for resolution, watermark in watermarks(cursor).items():
         duckdb_compact.compact(cursor, resolution, _TABLE[resolution], watermark)
     return written
+
+
+def late_from(cursor: duckdb.DuckDBPyConnection, resolution: Resolution) -> int | None:
+    """The start of the oldest bucket waiting to be recomputed for late points, if any."""
+    row = cursor.execute(
+        f"SELECT least((SELECT min(bucket) FROM {_DIRTY} WHERE resolution = $r), "
+        "(SELECT dirty_from FROM rollup_state WHERE resolution = $r))",
+        {"r": resolution.value},
+    ).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
 
 
 def _oldest(cursor: duckdb.DuckDBPyConnection, resolution: Resolution) -> int | None:
@@ -305,38 +337,109 @@ def _oldest(cursor: duckdb.DuckDBPyConnection, resolution: Resolution) -> int | 
     return int(row[0]) if row and row[0] is not None else None
 
 
-def _rewrite(cursor: duckdb.DuckDBPyConnection, resolution: Resolution, lo: int, hi: int) -> int:
-    table = _TABLE[resolution]
-    source = (
-        _rollup_from_points(_BUCKET_US[resolution])
-        if resolution is Resolution.MINUTE
-        else _rollup_from_minutes()
+def _late_buckets(cursor: duckdb.DuckDBPyConnection, resolution: Resolution) -> list[int]:
+    """Distinct late buckets of ``resolution``, oldest first. An hour whose minutes still
+    wait to be recomputed waits with them (hours are built from minutes)."""
+    pending_minutes = (
+        f"AND NOT EXISTS (SELECT 1 FROM {_DIRTY} m WHERE m.resolution = "
+        f"'{Resolution.MINUTE.value}' AND m.bucket >= d.bucket "
+        f"AND m.bucket < d.bucket + {_BUCKET_US[Resolution.HOUR]})"
+        if resolution is Resolution.HOUR
+        else ""
     )
-    params = {"lo": lo, "hi": hi}
+    rows = cursor.execute(
+        f"SELECT DISTINCT bucket FROM {_DIRTY} d WHERE resolution = $r {pending_minutes} "
+        "ORDER BY bucket",
+        {"r": resolution.value},
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def _ranges(buckets: list[int], size: int) -> list[tuple[int, int]]:
+    """Sorted buckets as [lo, hi) ranges, neighbours within ``_DIRTY_GAP`` buckets joined."""
+    ranges: list[tuple[int, int]] = []
+    for bucket in buckets:
+        if ranges and bucket - ranges[-1][1] <= _DIRTY_GAP * size:
+            ranges[-1] = (ranges[-1][0], bucket + size)
+        else:
+            ranges.append((bucket, bucket + size))
+    return ranges
+
+
+def _rewrite(
+    cursor: duckdb.DuckDBPyConnection, resolution: Resolution, hi: int, floor: int
+) -> int | None:
+    """In one transaction: recompute the late buckets (at most ``_RANGES_PER_RUN`` ranges
+    of them) and the buckets from the watermark to ``hi``; forget the late buckets seen.
+    Buckets before ``floor`` (the oldest live source row) are never recomputed: their
+    source rows were archived away, and only the live ones would remain. Returns the rows
+    written, or None when there was nothing to do."""
+    table = _TABLE[resolution]
+    size = _BUCKET_US[resolution]
+    source = (
+        _rollup_from_points(size) if resolution is Resolution.MINUTE else _rollup_from_minutes()
+    )
     cursor.begin()
     try:
-        cursor.execute(
-            f'DELETE FROM {table} WHERE "time" >= make_timestamptz($lo) '
-            'AND "time" < make_timestamptz($hi)',
-            params,
-        )
-        cursor.execute(f"INSERT INTO {table} {source}", params)
         row = cursor.execute(
-            f'SELECT count(*) FROM {table} WHERE "time" >= make_timestamptz($lo) '
-            'AND "time" < make_timestamptz($hi)',
-            params,
+            "SELECT watermark, dirty_from FROM rollup_state WHERE resolution = $r",
+            {"r": resolution.value},
         ).fetchone()
+        watermark, legacy = (int(row[0]), row[1]) if row else (0, None)
+        late = _late_buckets(cursor, resolution)
+        ranges = _ranges(late, size)
+        done = late
+        if len(ranges) > _RANGES_PER_RUN:
+            ranges = ranges[:_RANGES_PER_RUN]
+            done = [b for b in late if b < ranges[-1][1]]
+        if legacy is not None:
+            ranges.insert(0, ((int(legacy) // size) * size, watermark))
+        if hi > watermark:
+            ranges.append((watermark, hi))
+        ranges = [(max(lo, floor), top) for lo, top in ranges if top > floor]
+        if not ranges and not done:
+            cursor.rollback()
+            return None
+        written = 0
+        window = '"time" >= make_timestamptz($lo) AND "time" < make_timestamptz($hi)'
+        for lo, top in _ranges_joined(ranges):
+            params = {"lo": lo, "hi": top}
+            cursor.execute(f"DELETE FROM {table} WHERE {window}", params)
+            cursor.execute(f"INSERT INTO {table} {source}", params)
+            counted = cursor.execute(
+                f"SELECT count(*) FROM {table} WHERE {window}",
+                params,
+            ).fetchone()
+            written += int(counted[0]) if counted else 0
+            duckdb_compact.note_rewrite(cursor, resolution, table, lo, top)
+        if done:
+            # Only the rows this transaction sees: marks committed meanwhile stay for the
+            # next run, with the points they were made for.
+            cursor.execute(
+                f"DELETE FROM {_DIRTY} WHERE resolution = $r AND list_contains($done, bucket)",
+                {"r": resolution.value, "done": done},
+            )
         cursor.execute(
             "UPDATE rollup_state SET watermark = greatest(watermark, $hi), dirty_from = NULL "
             "WHERE resolution = $r",
-            {"hi": hi, "r": resolution.value},
+            {"hi": max(hi, watermark), "r": resolution.value},
         )
-        duckdb_compact.note_rewrite(cursor, resolution, table, lo, hi)
         cursor.commit()
     except BaseException:
         cursor.rollback()
         raise
-    return int(row[0]) if row else 0
+    return written
+
+
+def _ranges_joined(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching ranges as one."""
+    joined: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if joined and lo <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], hi))
+        else:
+            joined.append((lo, hi))
+    return joined
 
 
 _START = 'epoch_us("time")'

@@ -38,7 +38,7 @@ import pyarrow as pa
 
 from radiator.core.telemetry import ORDERED_BY_SERIES, RecentStats, Resolution, StepWindows
 
-__all__ = ["RecentPoints", "sketch_keys"]
+__all__ = ["Loader", "PointArrays", "RecentPoints", "sketch_keys"]
 
 _log = logging.getLogger(__name__)
 
@@ -128,7 +128,9 @@ class _Batch:
     values: FloatArray
 
 
-Loader = Callable[[int], Iterator[tuple[UIntArray, IntArray, FloatArray]]]
+PointArrays = tuple[UIntArray, IntArray, FloatArray]
+"""Points as (sids, times in epoch µs, values)."""
+Loader = Callable[[int], Iterator[PointArrays]]
 """``loader(lo_us)``: called with ``admission`` held, fixes its read snapshot before it
 returns (the store runs a first query in a new transaction), then yields (sids, times,
 values) of the table's points at or after ``lo_us``, in any order and any number of parts."""

@@ -26,10 +26,11 @@ import duckdb
 
 from radiator.config import Settings
 from radiator.core.clock import Clock, system_clock
-from radiator.core.telemetry import TelemetryStore
+from radiator.core.telemetry import Resolution, TelemetryStore
 from radiator.errors import ConfigError, InvalidInputError, NotFoundError, RadiatorError
 from radiator.storage.telemetry import archive
 from radiator.storage.telemetry import duckdb_logindex as logindex
+from radiator.storage.telemetry import duckdb_metrics as metrics
 from radiator.storage.telemetry.archive import ArchivedPartition
 from radiator.storage.telemetry.duckdb import DuckDBTelemetryStore
 
@@ -134,12 +135,12 @@ class Retention:
             if resolution is None or not archive.table_exists(cursor, "rollup_state"):
                 return None
             row = cursor.execute(
-                "SELECT watermark, dirty_from FROM rollup_state WHERE resolution = $r",
-                {"r": resolution},
+                "SELECT watermark FROM rollup_state WHERE resolution = $r", {"r": resolution}
             ).fetchone()
+            late = metrics.late_from(cursor, Resolution(resolution))
         if row is None:
             return None
-        limit = int(row[0]) if row[1] is None else min(int(row[0]), int(row[1]))
+        limit = int(row[0]) if late is None else min(int(row[0]), late)
         return _EPOCH_DAY + timedelta(days=limit // _DAY_US)
 
     def past_retention(self, rule: RetentionRule, now: datetime) -> list[date]:
