@@ -8,8 +8,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from radiator.catalog import ServiceCreate
-from radiator.core.telemetry import Aggregation, BucketQuery, Series
-from radiator.core.types import TimeRange
+from radiator.core.schema import points_batch
+from radiator.core.telemetry import Aggregation, BucketQuery, Series, Signal
+from radiator.core.types import Point, TimeRange
 from radiator.ingest.selfmetrics import LATENCY, REQUESTS
 from radiator.jobs import Job, Scheduler
 from radiator.runtime import Runtime
@@ -127,3 +128,24 @@ def test_graceful_shutdown_flushes_buffered_self_metrics(
         assert totals(runtime, REQUESTS, ("route",)) == {}
     # Leaving the client ran the app's shutdown, which flushes what was still buffered.
     assert totals(runtime, REQUESTS, ("route", "status")) == {("/api/v1/teams", "2xx"): 2}
+
+
+def test_recent_points_held_in_memory_are_reported(
+    app: FastAPI, client: TestClient, runtime: Runtime
+) -> None:
+    """Operators see what the server holds of recent points: readiness, series, points,
+    bytes and how far back (``radiator.recent.*``)."""
+    client_points = [
+        Point("cpu", float(i), datetime.now(UTC) - timedelta(minutes=i), {"host": "a"})
+        for i in range(5)
+    ]
+    runtime.telemetry.append(Signal.POINTS, points_batch(client_points))
+    runtime.telemetry.keep_recent(1, 10_000_000).join()
+    run_self_telemetry(app)
+
+    names = set(runtime.telemetry.metric_names("radiator.recent."))
+    wanted = {f"radiator.recent.{n}" for n in ("ready", "series", "points", "bytes", "seconds")}
+    assert wanted <= names
+    held = totals(runtime, "radiator.recent.points", ())
+    assert held == {(): 5.0}
+    assert totals(runtime, "radiator.recent.ready", ()) == {(): 1.0}

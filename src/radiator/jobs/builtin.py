@@ -83,6 +83,18 @@ def schedule_builtin_jobs(scheduler: Scheduler, runtime: Runtime) -> None:
                     MetricKind.TIMER,
                 )
             )
+        recent = runtime.telemetry.recent_stats()
+        if recent is not None:  # what the server holds of recent points in memory
+            held = {
+                "radiator.recent.ready": float(recent.ready),
+                "radiator.recent.series": recent.series,
+                "radiator.recent.points": recent.points,
+                "radiator.recent.bytes": recent.bytes,
+            }
+            if recent.horizon_us is not None:
+                seconds = now.timestamp() - recent.horizon_us / 1_000_000
+                held["radiator.recent.seconds"] = max(seconds, 0.0)
+            points += [Point(n, v, now, {}, MetricKind.GAUGE) for n, v in held.items()]
         if points:
             runtime.ingest.submit_tables({Signal.POINTS: points_batch(points)})
 
