@@ -1,6 +1,7 @@
 """Sustained HTTP ingest into a real ``radiator serve``: InfluxDB line protocol, then native JSON.
 
-Run: ``.venv/bin/python benchmarks/bench_ingest_http.py [--seconds 60] [--lines 5000]``.
+Run: ``.venv/bin/python benchmarks/bench_ingest_http.py [--seconds 60] [--lines 5000]
+[--recent-hours H]``.
 
 The server runs as a subprocess on a temporary data directory (settings through
 ``RADIATOR_*``); a user and an ingest token are made with the CLI before it starts. Load
@@ -203,6 +204,12 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=5000, help="Lines per request body.")
     parser.add_argument("--connections", type=int, default=2, help="Sender processes.")
     parser.add_argument("--bodies", type=int, default=8, help="Distinct bodies per format.")
+    parser.add_argument(
+        "--recent-hours",
+        type=float,
+        default=None,
+        help="Setting telemetry_recent_hours of the server (default: its default; 0: off).",
+    )
     args = parser.parse_args()
     points = args.lines * len(FIELDS)
 
@@ -215,6 +222,8 @@ def main() -> None:
             RADIATOR_PORT=str(port),
             RADIATOR_LOG_LEVEL="WARNING",
         )
+        if args.recent_hours is not None:
+            env["RADIATOR_TELEMETRY_RECENT_HOURS"] = str(args.recent_hours)
         cli(env, work, "user", "create", "bench", "--admin", "--password", PASSWORD)
         secret = (
             cli(env, work, "token", "create", "--user", "bench", "--name", "bench", "-s", "ingest")
