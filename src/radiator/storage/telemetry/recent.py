@@ -56,6 +56,12 @@ _MINUTE_US = 60_000_000
 _TRIM_FRACTION = 16
 # Over the memory limit, the oldest points are dropped down to this share of it.
 _REFILL_SHARE = 0.9
+# The horizon for a memory limit is read from a sample of about this many times.
+_HORIZON_SAMPLE = 1_000_000
+# Appended batches are spread over their series when a read or trim needs them, or once
+# this many batches or points are pending.
+_PENDING_BATCHES = 64
+_PENDING_POINTS = 1_000_000
 
 
 def sketch_keys(values: FloatArray, gamma: float, offset: int) -> IntArray:
@@ -158,7 +164,11 @@ class RecentPoints:
         self.admission = admission or threading.Lock()
         self._lock = threading.Lock()
         self._series: dict[int, _Series] = {}
-        self._points = 0
+        # Appended batches not yet spread over their series: adding one costs a filter, and
+        # spreading many at once costs one step per series, not one per series and batch.
+        self._pending: list[_Batch] = []
+        self._pending_points = 0
+        self._points = 0  # held, pending included
         self._horizon = 0  # points before it are not held
         self._ready = False  # warm-up is done: reads are answered
         self._held: list[_Batch] | None = None  # appends arriving during warm-up
@@ -176,15 +186,14 @@ class RecentPoints:
                 self._held.append(batch)
             elif self._ready:
                 try:
-                    self._insert(batch)
+                    self._add_pending(batch)
                     self._settle()
                 except Exception:
                     # The append has committed and must not fail now; without these points
                     # memory would answer wrongly, so it stops answering at all.
                     _log.exception("recent points failed to take an append; reads use the store")
                     self._ready = False
-                    self._series.clear()
-                    self._points = 0
+                    self._drop_all()
 
     def warm(self, loader: Loader) -> bool:
         """Load the table's recent points, then answer reads; False if closed meanwhile.
@@ -218,8 +227,7 @@ class RecentPoints:
             with self._lock:
                 if not self._ready:  # failed or closed: hold nothing
                     self._held = None
-                    self._series.clear()
-                    self._points = 0
+                    self._drop_all()
 
     def forget_through(self, end_us: int) -> None:
         """Points before ``end_us`` were deleted or rewritten in the table: stop answering
@@ -233,12 +241,47 @@ class RecentPoints:
         self._closed.set()
         with self._lock:
             self._ready = False
-            self._series.clear()
-            self._points = 0
+            self._drop_all()
+
+    def _drop_all(self) -> None:
+        self._series.clear()
+        self._pending.clear()
+        self._pending_points = 0
+        self._points = 0
+
+    def _kept(self, batch: _Batch) -> _Batch:
+        """The points of ``batch`` at or after the horizon."""
+        keep = batch.times >= self._horizon
+        if keep.all():
+            return batch
+        return _Batch(batch.sids[keep], batch.times[keep], batch.values[keep])
+
+    def _add_pending(self, batch: _Batch) -> None:
+        kept = self._kept(batch)
+        if not len(kept.sids):
+            return
+        self._pending.append(kept)
+        self._pending_points += len(kept.sids)
+        self._points += len(kept.sids)
+        if len(self._pending) >= _PENDING_BATCHES or self._pending_points >= _PENDING_POINTS:
+            self._spread()
+
+    def _spread(self) -> None:
+        """Put the pending batches' points into their series (before any read or trim)."""
+        if not self._pending:
+            return
+        batches, self._pending, self._pending_points = self._pending, [], 0
+        merged = _Batch(
+            np.concatenate([b.sids for b in batches]),
+            np.concatenate([b.times for b in batches]),
+            np.concatenate([b.values for b in batches]),
+        )
+        self._points -= len(merged.sids)
+        self._insert(merged)
 
     def _insert(self, batch: _Batch) -> None:
-        keep = batch.times >= self._horizon
-        sids, times, values = batch.sids[keep], batch.times[keep], batch.values[keep]
+        kept = self._kept(batch)
+        sids, times, values = kept.sids, kept.times, kept.values
         if not len(sids):
             return
         order = np.lexsort((times, sids))
@@ -262,23 +305,21 @@ class RecentPoints:
             self._move_horizon(self._horizon_for(int(self.max_bytes * _REFILL_SHARE)))
 
     def _horizon_for(self, budget: int) -> int:
-        """The earliest time (to the second) from which the points held fit in ``budget``."""
+        """About the earliest time from which the points held fit in ``budget`` bytes: the
+        time of the right rank in an even sample of every series' times."""
+        self._spread()
         views = [s.view()[0] for s in self._series.values() if s.size]
-        lo = self._horizon
-        hi = max(int(t[-1]) for t in views) + 1
-
-        def held_from(moment: int) -> int:
-            return sum(len(t) - int(np.searchsorted(t, moment, side="left")) for t in views)
-
-        while hi - lo > 1_000_000:
-            middle = (lo + hi) // 2
-            if held_from(middle) * _POINT_BYTES > budget:
-                lo = middle
-            else:
-                hi = middle
-        return hi
+        total = sum(len(t) for t in views)
+        drop = total - budget // _POINT_BYTES
+        if drop <= 0:
+            return self._horizon
+        stride = max(1, total // _HORIZON_SAMPLE)
+        sample = np.concatenate([t[::stride] for t in views])
+        rank = min(-(-drop // stride), len(sample) - 1)
+        return max(int(np.partition(sample, rank)[rank]), self._horizon)
 
     def _move_horizon(self, horizon: int) -> None:
+        self._spread()
         self._horizon = horizon
         emptied = []
         for sid, series in self._series.items():
@@ -300,6 +341,7 @@ class RecentPoints:
 
     def stats(self) -> RecentStats:
         with self._lock:
+            self._spread()
             return RecentStats(
                 ready=self._ready,
                 series=len(self._series),
@@ -320,6 +362,7 @@ class RecentPoints:
         with self._lock:
             if not self._ready or lo_us < self._horizon:
                 return None
+            self._spread()
             for position, sid in enumerate(sids):
                 series = self._series.get(sid)
                 if series is None:
@@ -340,6 +383,7 @@ class RecentPoints:
         with self._lock:
             if not self._ready or lo_us < self._horizon:
                 return None
+            self._spread()
             total = 0
             for sid in sids:
                 series = self._series.get(sid)
