@@ -6,6 +6,9 @@ a day with late points not yet rolled up."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -118,3 +121,37 @@ def test_retention_waits_for_late_buckets_to_be_rolled_up(rolled: Any, tmp_path:
     assert retention.rolled_up_until("points") == date(2026, 11, 1)  # its minute is late
     rolled.roll_up(T0 + timedelta(days=1, seconds=40))
     assert retention.rolled_up_until("points") == date(2026, 11, 2)
+
+
+def test_points_committed_while_a_roll_up_runs_are_not_lost(
+    rolled: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An append whose points a running roll-up cannot see (it commits after the roll-up's
+    snapshot) must leave marks the next roll-up finds, even for buckets that were not yet
+    behind the watermark when the append began."""
+    committing, release = threading.Event(), threading.Event()
+    commit = rolled._log_index.committing
+
+    @contextlib.contextmanager
+    def slow_commit(cursor: Any, times: Any) -> Iterator[None]:
+        committing.set()
+        assert release.wait(30)
+        with commit(cursor, times):
+            yield
+
+    monkeypatch.setattr(rolled._log_index, "committing", slow_commit)
+    # The next day's first minutes, not rolled up yet: the watermark is at the day's end.
+    fresh = [(T0_US + 24 * HOUR + s * US, 7.0) for s in range(0, 180, 10)]
+    writer = threading.Thread(target=_append, args=(rolled, "g", fresh))
+    writer.start()
+    try:
+        assert committing.wait(30)
+        # Meanwhile a roll-up completes those minutes without the points (none seen).
+        first = rolled.roll_up(T0 + timedelta(days=1, minutes=3, seconds=30))
+        assert first == {Resolution.MINUTE: 0}
+    finally:
+        release.set()
+        writer.join()
+    again = rolled.roll_up(T0 + timedelta(days=1, minutes=3, seconds=40))
+    assert again == {Resolution.MINUTE: 3}  # the three minutes, now with their points
+    _converged(rolled, DAY_POINTS + fresh)

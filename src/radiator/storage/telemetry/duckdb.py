@@ -450,7 +450,10 @@ class DuckDBTelemetryStore:
                         "UPDATE ingest_checkpoint SET seq = greatest(seq, $seq) WHERE id = 1",
                         {"seq": checkpoint},
                     )
-                with self._admitting(staged), self._log_index.committing(cursor, log_times):
+                with (
+                    self._admitting(cursor, staged),
+                    self._log_index.committing(cursor, log_times),
+                ):
                     cursor.commit()
             except BaseException:
                 cursor.rollback()
@@ -460,14 +463,22 @@ class DuckDBTelemetryStore:
         return rows
 
     @contextlib.contextmanager
-    def _admitting(self, staged: Sequence[metrics.StagedSeries]) -> Iterator[None]:
-        """Around an append's commit: once it has committed, its points join the recent
-        points. Commits of points are serialised with recent points' snapshot (the lock
-        is their ``admission``), whether or not recent points are kept yet."""
+    def _admitting(
+        self, cursor: duckdb.DuckDBPyConnection, staged: Sequence[metrics.StagedSeries]
+    ) -> Iterator[None]:
+        """Around an append's commit: its late buckets are marked for the rollups just
+        before, and its points join the recent points once it has committed. Commits of
+        points are serialised with recent points' snapshot (the lock is their
+        ``admission``), whether or not recent points are kept yet."""
         if not staged:
             yield
             return
         with self._commits:
+            # Late marks are made here, with the clock read right before the commit, so
+            # a roll-up whose snapshot misses these points always finds their marks.
+            now_us = time.time_ns() // 1000
+            for change in staged:
+                metrics.mark_late(cursor, change.times, now_us)
             yield
             recent = self._recent
             if recent is not None:

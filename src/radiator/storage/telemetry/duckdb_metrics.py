@@ -178,8 +178,6 @@ class SeriesCatalogue:
             self._add(cursor, new, int(first.min()), int(last.max()))
         if moved:
             self._widen(cursor, moved)
-        if len(times):
-            mark_late(cursor, times)
         values = rows["value"].astype(np.float64)  # a masked array if any were NULL
         return StagedSeries(
             {**{sid: batch[sid] for sid in new}, **moved}, sids, times, np.asarray(values)
@@ -229,18 +227,23 @@ class SeriesCatalogue:
             cursor.unregister(view)
 
 
-def mark_late(cursor: duckdb.DuckDBPyConnection, times: npt.NDArray[np.int64]) -> None:
-    """Record the rolled-up buckets that points at ``times`` (epoch µs) arrived too late
-    for, so ``roll_up`` recomputes those buckets (and only those).
+def mark_late(cursor: duckdb.DuckDBPyConnection, times: npt.NDArray[np.int64], now_us: int) -> None:
+    """Record the buckets a roll-up may have completed without the points at ``times``
+    (epoch µs), so ``roll_up`` recomputes those buckets (and only those). Call it in the
+    append's transaction, just before it commits, with the wall clock's ``now_us``.
 
-    Rows are only ever inserted here (``roll_up`` deletes the ones it has seen), so an
-    append never conflicts with a roll-up running at the same time.
+    That is every bucket behind the watermark, and also every bucket a roll-up running at
+    this moment may be completing: one that ended ``_LATENESS_US`` before now (its
+    snapshot, taken before this append commits, would not see the points). Rows are only
+    ever inserted here (``roll_up`` deletes the ones it has seen), so an append never
+    conflicts with a roll-up.
     """
-    marks = watermarks(cursor)
+    if not len(times):
+        return
     resolutions: list[str] = []
     buckets: list[npt.NDArray[np.int64]] = []
-    for resolution, watermark in marks.items():
-        behind = times[times < watermark]
+    for resolution, watermark in watermarks(cursor).items():
+        behind = times[times < max(watermark, now_us - _LATENESS_US)]
         if len(behind):
             size = _BUCKET_US[resolution]
             found = np.unique((behind // size) * size)
@@ -373,7 +376,7 @@ def _rewrite(
     of them) and the buckets from the watermark to ``hi``; forget the late buckets seen.
     Buckets before ``floor`` (the oldest live source row) are never recomputed: their
     source rows were archived away, and only the live ones would remain. Returns the rows
-    written, or None when there was nothing to do."""
+    written, or None when no bucket was due."""
     table = _TABLE[resolution]
     size = _BUCKET_US[resolution]
     source = (
@@ -387,11 +390,13 @@ def _rewrite(
         ).fetchone()
         watermark, legacy = (int(row[0]), row[1]) if row else (0, None)
         late = _late_buckets(cursor, resolution)
-        ranges = _ranges(late, size)
+        # Marks at or past the watermark need no work of their own: the points they were
+        # made for are in this snapshot, so the buckets' first roll-up includes them.
+        ranges = _ranges([b for b in late if b < watermark], size)
         done = late
         if len(ranges) > _RANGES_PER_RUN:
             ranges = ranges[:_RANGES_PER_RUN]
-            done = [b for b in late if b < ranges[-1][1]]
+            done = [b for b in late if b < ranges[-1][1] or b >= watermark]
         if legacy is not None:
             ranges.insert(0, ((int(legacy) // size) * size, watermark))
         if hi > watermark:
@@ -416,7 +421,7 @@ def _rewrite(
             # Only the rows this transaction sees: marks committed meanwhile stay for the
             # next run, with the points they were made for.
             cursor.execute(
-                f"DELETE FROM {_DIRTY} WHERE resolution = $r AND list_contains($done, bucket)",
+                f"DELETE FROM {_DIRTY} WHERE resolution = $r AND bucket IN (SELECT unnest($done))",
                 {"r": resolution.value, "done": done},
             )
         cursor.execute(
@@ -428,7 +433,7 @@ def _rewrite(
     except BaseException:
         cursor.rollback()
         raise
-    return written
+    return written if ranges else None
 
 
 def _ranges_joined(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
