@@ -756,6 +756,7 @@ def test_a_failed_warm_up_leaves_reads_to_the_table(
     assert counted == 2
     stats = store.recent_stats()
     assert stats is not None and not stats.ready and stats.points == 0
+    assert stats.failed  # /readyz says so, rather than "loading" for ever
 
 
 def test_a_failed_warm_up_holds_back_no_appends(
@@ -809,6 +810,7 @@ def test_closing_after_warm_up_holds_nothing(
     store.close()  # twice is harmless
     stats = store.recent_stats()
     assert stats is not None and not stats.ready and stats.points == 0
+    assert not stats.failed  # closed, not broken
 
 
 # -- readyz ---------------------------------------------------------------------------------------

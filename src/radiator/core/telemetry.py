@@ -77,7 +77,8 @@ time (``TelemetryStore.fetch_cells``), so the reader need not sort them."""
 @dataclass(frozen=True, slots=True)
 class RecentStats:
     """What a store holds of recent raw points in memory (``TelemetryStore.keep_recent``):
-    ``ready`` once loaded; from ``horizon_us`` (epoch µs) on, reads are answered from it."""
+    ``ready`` once loaded; from ``horizon_us`` (epoch µs) on, reads are answered from it.
+    ``failed``: loading (or taking an append) failed, and reads use the table for good."""
 
     ready: bool
     series: int
@@ -85,6 +86,7 @@ class RecentStats:
     bytes: int
     max_bytes: int
     horizon_us: int | None
+    failed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,6 +171,7 @@ class RecentPoints:
         self._points = 0  # held, pending included
         self._horizon = 0  # points before it are not held
         self._ready = False  # warm-up is done: reads are answered
+        self._failed = False  # warm-up or an append failed: nothing is answered again
         self._held: list[_Batch] | None = None  # appends arriving during warm-up
         self._closed = threading.Event()
 
@@ -193,6 +194,7 @@ class RecentPoints:
                     # memory would answer wrongly, so it stops answering at all.
                     _log.exception("recent points failed to take an append; reads use the store")
                     self._ready = False
+                    self._failed = True
                     self._drop_all()
 
     def warm(self, loader: Loader) -> bool:
@@ -226,6 +228,7 @@ class RecentPoints:
         finally:
             with self._lock:
                 if not self._ready:  # failed or closed: hold nothing
+                    self._failed = not self._closed.is_set()
                     self._held = None
                     self._drop_all()
 
@@ -349,6 +352,7 @@ class RecentPoints:
                 bytes=self._points * _POINT_BYTES,
                 max_bytes=self.max_bytes,
                 horizon_us=self._horizon if self._ready else None,
+                failed=self._failed,
             )
 
     def _slices(

@@ -45,7 +45,7 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
     recent = runtime.telemetry.recent_stats()
     if recent is not None:
         body["recent_points"] = {
-            "state": "ready" if recent.ready else "loading",
+            "state": "ready" if recent.ready else "failed" if recent.failed else "loading",
             "series": recent.series,
             "points": recent.points,
             "bytes": recent.bytes,
