@@ -77,11 +77,16 @@ def range_function(
     deltas = np.array([is_delta(k, n) for k, n in zip(kinds, names, strict=True)], dtype=bool)
     deltas = deltas[:, None]
     if func in ("rate", "increase", "delta"):
+        # Counters hold deltas and sum them; levels take last minus first. Each is worked
+        # out only when some series needs it (a dashboard's rates are mostly counters).
+        summed = None
+        if func != "delta" and deltas.any():
+            summed = index.prefix_sum(cells.sum)
+            if deltas.all():
+                return summed / seconds if func == "rate" else summed
         with np.errstate(invalid="ignore"):  # infinite levels: inf - inf is NaN
             change = index.last(cells.last) - index.first(cells.first)
-        if func == "delta":
-            return change
-        out = np.where(deltas, index.prefix_sum(cells.sum), change)
+        out = change if summed is None else np.where(deltas, summed, change)
         return out / seconds if func == "rate" else out
     if func == "sum_over_time":
         return index.prefix_sum(cells.sum)

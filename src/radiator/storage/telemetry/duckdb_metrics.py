@@ -178,10 +178,8 @@ class SeriesCatalogue:
             self._add(cursor, new, int(first.min()), int(last.max()))
         if moved:
             self._widen(cursor, moved)
-        values = rows["value"].astype(np.float64)  # a masked array if any were NULL
-        return StagedSeries(
-            {**{sid: batch[sid] for sid in new}, **moved}, sids, times, np.asarray(values)
-        )
+        values = np.asarray(rows["value"], dtype=np.float64)  # never NULL (the schema)
+        return StagedSeries({**{sid: batch[sid] for sid in new}, **moved}, sids, times, values)
 
     def commit(self, staged: StagedSeries) -> None:
         with self._lock:
